@@ -1,0 +1,37 @@
+"""Guided Evolutionary Strategies: optimisation with surrogate gradients.
+
+Public API
+----------
+minimize_guided_es
+    scipy-style minimiser; also a custom method of `scipy.optimize.minimize`.
+GuidedES
+    The ask/tell optimizer behind it.
+subspace_basis, sample_perturbations, antithetic_estimate
+    The numerical core, as pure functions.
+SGD, Momentum, Adam, make_step
+    Step rules.
+problems
+    Test problems with biased surrogate gradients.
+"""
+
+__version__ = "0.1.0"
+
+from ._core import antithetic_estimate, sample_perturbations, subspace_basis
+from ._guided_es import GuidedES
+from ._minimize import Status, minimize_guided_es
+from ._steps import SGD, Adam, Momentum, make_step
+from . import problems
+
+__all__ = [
+    "minimize_guided_es",
+    "GuidedES",
+    "Status",
+    "subspace_basis",
+    "sample_perturbations",
+    "antithetic_estimate",
+    "SGD",
+    "Momentum",
+    "Adam",
+    "make_step",
+    "problems",
+]
