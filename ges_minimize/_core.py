@@ -68,8 +68,9 @@ def subspace_basis(gradients):
         raise ValueError(
             f"gradients must be a 2-D array (n, m), got shape {G.shape}")
     n = G.shape[0]
-    norms = np.linalg.norm(G, axis=0)
-    G = G[:, norms > 0] / norms[norms > 0]
+    scale = np.max(np.abs(G), axis=0) if G.size else np.zeros(G.shape[1])
+    G = G[:, scale > 0] / scale[scale > 0]   # rescale first: no underflow
+    G /= np.linalg.norm(G, axis=0)
     if G.shape[1] == 0:
         return np.zeros((n, 0))
     Q, R, _ = scipy.linalg.qr(G, mode="economic", pivoting=True)

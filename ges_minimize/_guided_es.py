@@ -135,8 +135,8 @@ class GuidedES:
             if outside.size:
                 i = outside[0]
                 raise ValueError(
-                    f"x0 must lie inside bounds: x0[{i}] = {x[i]!r} is outside "
-                    f"[{lb[i]!r}, {ub[i]!r}]")
+                    f"x0 must lie inside bounds: x0[{i}] = {float(x[i])!r} is "
+                    f"outside [{float(lb[i])!r}, {float(ub[i])!r}]")
         self.rng = check_rng(rng)
         self._x = x
         self._step_state = self.step.init(x)

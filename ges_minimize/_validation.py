@@ -133,7 +133,7 @@ def check_bounds(bounds, n):
         i = bad[0]
         raise ValueError(
             f"bounds: lower bound exceeds upper bound at index {i}: "
-            f"{lb[i]!r} > {ub[i]!r}")
+            f"{float(lb[i])!r} > {float(ub[i])!r}")
     if np.all(np.isneginf(lb)) and np.all(np.isposinf(ub)):
         return None
     return lb, ub
