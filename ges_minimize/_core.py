@@ -71,9 +71,10 @@ def subspace_basis(gradients):
     scale = np.max(np.abs(G), axis=0) if G.size else np.zeros(G.shape[1])
     G = G[:, scale > 0] / scale[scale > 0]   # rescale first: no underflow
     G /= np.linalg.norm(G, axis=0)
-    if G.shape[1] == 0:
-        return np.zeros((n, 0))
-    Q, R, _ = scipy.linalg.qr(G, mode="economic", pivoting=True)
+    if G.shape[1] <= 1:
+        return G                             # one direction: already a basis
+    Q, R, _ = scipy.linalg.qr(G, mode="economic", pivoting=True,
+                              overwrite_a=True, check_finite=False)
     diag = np.abs(np.diag(R))
     tol = max(G.shape) * np.finfo(float).eps * diag[0]
     rank = int(np.count_nonzero(diag > tol))

@@ -137,6 +137,8 @@ def _optimal_alpha(rho_sq, n, k, P):
     # the error at beta* is 1 - P a^2 / D, and d(a^2 / D)/d alpha = 0 reads
     # a (2 a' D - a D') = 0. The alpha^2 terms of 2 a' D - a D' cancel, so the
     # stationary point solves a linear equation.
+    # Expanding _moments with u = 1/n, v = 1/k gives the coefficients of
+    # a = a0 + a1 alpha and b = b0 + b1 alpha + b2 alpha^2.
     u, v = 1 / n, 1 / k
     a0, a1 = rho_sq * v, u - rho_sq * v
     b0 = rho_sq * v**2

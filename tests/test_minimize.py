@@ -1,0 +1,352 @@
+"""minimize_guided_es: convergence, reproducibility, scipy plug-in, stopping, errors."""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy.optimize import Bounds, OptimizeWarning, minimize
+
+from ges_minimize import GuidedES, Status, minimize_guided_es
+from ges_minimize.problems import Rosenbrock, Sphere
+
+
+def quad(x):
+    return 0.5 * float(np.sum((x - 1.0) ** 2))
+
+
+def biased(x):
+    return (x - 1.0) + 0.5
+
+
+def quad_and_grad(x):
+    return quad(x), biased(x)
+
+
+KW = dict(n_pairs=2, maxiter=200, rng=0)
+
+
+@pytest.mark.parametrize("step, lr", [("sgd", None), ("momentum", None), ("adam", 0.05)])
+def test_converges_on_sphere_with_biased_surrogate(step, lr):
+    p = Sphere(n=10)
+    res = minimize_guided_es(p.fun, p.x0, p.surrogate_grad, step=step,
+                             learning_rate=lr, n_pairs=2, subspace_dim=2,
+                             maxiter=2000, rng=0)
+    assert res.fun - p.f_star < 1e-8
+    assert_allclose(res.x, p.x_star, atol=1e-4)
+
+
+@pytest.mark.parametrize("step, lr", [("sgd", 1e-3), ("momentum", 1e-4), ("adam", 0.01)])
+def test_converges_on_rosenbrock_with_biased_surrogate(step, lr):
+    p = Rosenbrock(n=2)
+    res = minimize_guided_es(p.fun, p.x0, p.surrogate_grad, step=step,
+                             learning_rate=lr, sigma=0.01, n_pairs=2,
+                             maxiter=8000, rng=0)
+    assert res.fun - p.f_star < 1e-2          # from f(x0) = 24.2
+    assert_allclose(res.x, p.x_star, atol=0.2)
+
+
+def test_descent_on_the_biased_surrogate_alone_stalls_where_guided_es_does_not():
+    x = np.zeros(10)
+    for _ in range(2000):
+        x -= 0.2 * biased(x)
+    res = minimize_guided_es(quad, np.zeros(10), biased, maxiter=1000,
+                             n_pairs=2, rng=0)
+    assert quad(x) > 0.1            # x* of the surrogate is 0.5, not 1
+    assert res.fun < 1e-6
+
+
+def test_same_seed_repeats_exactly_and_other_seed_differs():
+    a = minimize_guided_es(quad, np.zeros(5), biased, **KW)
+    b = minimize_guided_es(quad, np.zeros(5), biased, **KW)
+    c = minimize_guided_es(quad, np.zeros(5), biased, **{**KW, "rng": 1})
+    assert_array_equal(a.x, b.x)
+    assert (a.fun, a.nfev, a.njev, a.nit) == (b.fun, b.nfev, b.njev, b.nit)
+    assert not np.array_equal(a.x, c.x)
+    gen = minimize_guided_es(quad, np.zeros(5), biased,
+                             **{**KW, "rng": np.random.default_rng(0)})
+    assert_array_equal(gen.x, a.x)
+
+
+def test_result_fields_and_counts():
+    res = minimize_guided_es(quad, np.zeros(3), biased, n_pairs=3, maxiter=7, rng=0)
+    assert (res.nit, res.nfev, res.njev) == (7, 7 * 6 + 1, 7)
+    assert res.status == Status.MAXITER == 1 and not res.success
+    assert res.message == "Maximum number of iterations has been exceeded."
+    assert res.fun == quad(res.x)
+
+
+def test_matches_the_ask_tell_loop():
+    res = minimize_guided_es(quad, np.zeros(4), biased, n_pairs=2, maxiter=30, rng=3)
+    es = GuidedES(np.zeros(4), n_pairs=2, rng=3)
+    for _ in range(30):
+        es.add_surrogate_grad(biased(es.x))
+        es.tell([quad(p) for p in es.ask()])
+    assert_array_equal(res.x, es.x)
+
+
+def test_no_surrogate_is_vanilla_es():
+    res = minimize_guided_es(quad, np.zeros(4), maxiter=30, rng=3)
+    alpha1 = minimize_guided_es(quad, np.zeros(4), biased, alpha=1.0,
+                                maxiter=30, rng=3)
+    es = GuidedES(np.zeros(4), alpha=1.0, rng=3)
+    for _ in range(30):
+        es.tell([quad(p) for p in es.ask()])
+    assert_array_equal(res.x, es.x)
+    assert_array_equal(alpha1.x, es.x)
+    assert res.njev == 0
+
+
+# -- scipy.optimize.minimize as the front end ----------------------------------
+
+def test_scipy_minimize_with_jac_callable():
+    ours = minimize_guided_es(quad, np.zeros(5), biased, **KW)
+    res = minimize(quad, np.zeros(5), method=minimize_guided_es, jac=biased,
+                   options=KW)
+    assert_array_equal(res.x, ours.x)
+    assert (res.nfev, res.njev) == (ours.nfev, ours.njev)
+
+
+def test_jac_true_direct_and_through_scipy():
+    direct = minimize_guided_es(quad_and_grad, np.zeros(5), jac=True, **KW)
+    ref = minimize_guided_es(quad, np.zeros(5), biased, **KW)
+    assert_array_equal(direct.x, ref.x)
+    assert direct.nfev == ref.nfev + KW["maxiter"]   # one centre call per iteration
+    via_scipy = minimize(quad_and_grad, np.zeros(5), method=minimize_guided_es,
+                         jac=True, options=KW)
+    assert_array_equal(via_scipy.x, ref.x)
+
+
+def test_args_reach_fun_and_surrogate():
+    f = lambda x, c: 0.5 * float(np.sum((x - c) ** 2))
+    g = lambda x, c: x - c + 0.1
+    res = minimize(f, np.zeros(3), args=(2.0,), method=minimize_guided_es,
+                   jac=g, options={"maxiter": 500, "n_pairs": 2, "rng": 0})
+    assert_allclose(res.x, 2.0, atol=1e-4)
+    res = minimize_guided_es(f, np.zeros(3), g, args=2.0, maxiter=500, rng=0)
+    assert_allclose(res.x, 2.0, atol=1e-3)
+
+
+@pytest.mark.parametrize("bounds", [
+    None,
+    [(0.0, 0.8), (None, 0.8), (0.0, None), (None, None)],
+    Bounds([0, -np.inf, 0, -np.inf], [0.8, 0.8, np.inf, np.inf]),
+])
+def test_scipy_bounds_in_all_forms(bounds):
+    seen = []
+
+    def f(x):
+        seen.append(x.copy())
+        return quad(x)
+
+    res = minimize(f, np.full(4, 0.5), method=minimize_guided_es, jac=biased,
+                   bounds=bounds, options={"maxiter": 300, "n_pairs": 2, "rng": 0})
+    if bounds is None:
+        assert_allclose(res.x, 1.0, atol=1e-4)
+    else:
+        pts = np.array(seen)
+        assert np.all(pts[:, :2] <= 0.8) and np.all(pts[:, [0, 2]] >= 0)
+        assert_allclose(res.x, [0.8, 0.8, 1.0, 1.0], atol=0.05)
+
+
+def test_tol_sets_ftol_and_xtol():
+    # a flat objective: no step, so xtol (set by tol) stops after `patience`
+    res = minimize(lambda x: 1.0, np.zeros(3), method=minimize_guided_es,
+                   tol=1e-12, options={"patience": 5, "rng": 0})
+    assert res.status in (Status.FTOL, Status.XTOL) and res.success
+    assert res.nit == 5 and res.status == Status.XTOL
+    res = minimize(quad, np.zeros(3), method=minimize_guided_es, jac=biased,
+                   options={"maxiter": 50, "rng": 0})
+    assert res.status == Status.MAXITER
+
+
+def test_callback_styles_and_intermediate_result():
+    new_style, old_style = [], []
+
+    def cb_new(intermediate_result):
+        new_style.append(intermediate_result)
+
+    minimize(quad, np.zeros(3), method=minimize_guided_es, jac=biased,
+             callback=cb_new, options={"maxiter": 5, "rng": 0})
+    minimize(quad, np.zeros(3), method=minimize_guided_es, jac=biased,
+             callback=lambda xk: old_style.append(xk), options={"maxiter": 5, "rng": 0})
+    assert [r.nit for r in new_style] == [1, 2, 3, 4, 5]
+    assert [r.nfev for r in new_style] == [2, 4, 6, 8, 10]
+    assert all(r.njev == r.nit for r in new_style)
+    for r, xk in zip(new_style, old_style):
+        assert_array_equal(r.x, xk)
+        assert np.isfinite(r.fun)
+
+
+@pytest.mark.parametrize("style", ["new", "old"])
+def test_stopiteration_equals_maxiter(style):
+    def cb_new(intermediate_result):
+        if intermediate_result.nit == 17:
+            raise StopIteration
+
+    calls = []
+
+    def cb_old(xk):
+        calls.append(1)
+        if len(calls) == 17:
+            raise StopIteration
+
+    cb = cb_new if style == "new" else cb_old
+    stopped = minimize(quad, np.zeros(4), method=minimize_guided_es, jac=biased,
+                       callback=cb, options={"rng": 5, "n_pairs": 2})
+    ref = minimize_guided_es(quad, np.zeros(4), biased, maxiter=17, n_pairs=2, rng=5)
+    assert stopped.status == 99 and not stopped.success
+    assert stopped.message == "`callback` raised `StopIteration`."
+    assert_array_equal(stopped.x, ref.x)
+    assert (stopped.fun, stopped.nit, stopped.nfev) == (ref.fun, ref.nit, ref.nfev)
+
+
+# -- termination criteria -------------------------------------------------------
+
+def test_maxfev_is_never_exceeded():
+    res = minimize_guided_es(quad, np.zeros(3), biased, n_pairs=3, maxfev=50, rng=0)
+    assert res.status == Status.MAXFEV and res.nfev <= 50
+    assert res.nfev == 8 * 6 + 1         # the next iteration would need 6 more
+    assert res.message.startswith("Maximum number of function evaluations")
+
+
+def test_ftarget():
+    res = minimize_guided_es(quad, np.zeros(3), biased, ftarget=1e-2, rng=0,
+                             n_pairs=2)
+    assert res.status == Status.FTARGET and res.success
+    assert res.nit < 10_000 and res.fun < 2e-2
+
+
+def test_ftol_stops_a_stalled_run():
+    res = minimize_guided_es(quad, np.zeros(3), biased, ftol=1e-6, patience=20,
+                             n_pairs=2, rng=0)
+    assert res.status == Status.FTOL and res.success
+    assert 40 <= res.nit < 2000 and res.fun < 1e-3
+
+
+def test_xtol_stops_when_steps_vanish():
+    res = minimize_guided_es(quad, np.zeros(3), biased, xtol=1e-8, patience=10,
+                             n_pairs=2, rng=0)
+    assert res.status == Status.XTOL and res.success and res.fun < 1e-12
+
+
+def test_nonfinite_everywhere_stops():
+    res = minimize_guided_es(lambda x: np.nan, np.zeros(3), rng=0)
+    assert res.status == Status.NONFINITE and not res.success
+    assert res.nit == 10 and np.all(res.x == 0)
+
+
+def test_partial_nan_never_reaches_the_centre():
+    def f(x):
+        return np.inf if x[0] > 1.5 else quad(x)
+
+    res = minimize_guided_es(f, np.zeros(3), biased, sigma=1.0, n_pairs=4,
+                             maxiter=300, rng=0)
+    assert np.all(np.isfinite(res.x))
+    assert res.status == Status.MAXITER
+
+
+def test_disp_prints_a_table(capsys):
+    minimize_guided_es(quad, np.zeros(3), biased, maxiter=3000, rng=0, disp=True)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["iter", "nfev", "f", "step"]
+    rows = [line.split()[0] for line in out[1:-1]]
+    assert rows == ["1", "2", "3"] + [str(i) for i in range(100, 3001, 100)]
+    assert out[1].split()[1] == "2" and float(out[1].split()[2]) > 0
+    assert out[-1].startswith("   final")
+
+
+# -- bad input ------------------------------------------------------------------
+
+def test_jac_and_surrogate_together_is_an_error():
+    with pytest.raises(ValueError, match="not both"):
+        minimize_guided_es(quad, np.zeros(3), biased, jac=biased)
+
+
+@pytest.mark.parametrize("jac", ["2-point", 3])
+def test_jac_must_be_callable_or_true(jac):
+    with pytest.raises(TypeError, match="surrogate_grad"):
+        minimize_guided_es(quad, np.zeros(3), jac=jac)
+
+
+def test_unknown_options_warn_by_name():
+    with pytest.warns(OptimizeWarning, match="Unknown solver options: foo, gtol"):
+        minimize(quad, np.zeros(3), method=minimize_guided_es,
+                 options={"foo": 1, "gtol": 1e-3, "maxiter": 2})
+
+
+def test_hessians_warn_and_constraints_fail():
+    with pytest.warns(OptimizeWarning, match="hess"):
+        minimize(quad, np.zeros(3), method=minimize_guided_es,
+                 hess=lambda x: np.eye(3), options={"maxiter": 2})
+    with pytest.raises(ValueError, match="constraints"):
+        minimize(quad, np.zeros(3), method=minimize_guided_es,
+                 constraints={"type": "eq", "fun": lambda x: x[0]})
+
+
+@pytest.mark.parametrize("fun, match", [
+    (lambda x: np.ones(2), r"real scalar at point 0 of the batch, got ndarray of shape \(2,\)"),
+    (lambda x: "a", "real scalar"),
+    (lambda x: 1 + 2j, "real scalar"),
+])
+def test_fun_returning_non_scalar(fun, match):
+    with pytest.raises(ValueError, match=match):
+        minimize_guided_es(fun, np.zeros(3), maxiter=3, rng=0)
+
+
+def test_fun_raising_propagates_with_a_note():
+    def f(x):
+        raise KeyError("boom")
+
+    with pytest.raises(KeyError, match="boom") as info:
+        minimize_guided_es(f, np.zeros(3), maxiter=3, rng=0)
+    assert any("point 0" in note for note in getattr(info.value, "__notes__", []))
+
+
+@pytest.mark.parametrize("g, match", [
+    (lambda x: np.ones(4), r"surrogate_grad must have shape \(3,\), got shape \(4,\)"),
+    (lambda x: np.array([1.0, np.nan, 0.0]), "surrogate_grad must be finite"),
+])
+def test_bad_surrogate_output(g, match):
+    with pytest.raises(ValueError, match=match):
+        minimize_guided_es(quad, np.zeros(3), g, maxiter=3, rng=0)
+
+
+def test_jac_true_with_bad_return():
+    with pytest.raises(ValueError, match="pair"):
+        minimize_guided_es(quad, np.zeros(3), jac=True, maxiter=3)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(x0=[np.inf, 0.0]), ValueError, "x0 must be finite"),
+    (dict(x0=[[0.0]]), ValueError, "1-D"),
+    (dict(alpha=2.0), ValueError, "alpha"),
+    (dict(sigma=0.0), ValueError, "sigma"),
+    (dict(beta=-1.0), ValueError, "beta"),
+    (dict(learning_rate=0.0), ValueError, "learning_rate"),
+    (dict(n_pairs=0), ValueError, "n_pairs"),
+    (dict(subspace_dim=3), ValueError, "subspace_dim"),
+    (dict(maxiter=-1), ValueError, "maxiter"),
+    (dict(maxfev=0), ValueError, "maxfev"),
+    (dict(patience=0), ValueError, "patience"),
+    (dict(ftol=-1.0), ValueError, "ftol"),
+    (dict(tol=np.nan), ValueError, "tol"),
+    (dict(bounds=[(1, 0), (0, 1)]), ValueError, "lower bound exceeds upper"),
+    (dict(bounds=[(1, 2), (0, 1)]), ValueError, "x0 must lie inside bounds"),
+    (dict(callback=3), TypeError, "callback"),
+    (dict(fun=3), TypeError, "fun must be callable"),
+])
+def test_bad_input(kwargs, error, match):
+    kwargs = {"fun": quad, "x0": [0.0, 0.0], "maxiter": 2, **kwargs}
+    with pytest.raises(error, match=match):
+        minimize_guided_es(kwargs.pop("fun"), kwargs.pop("x0"), **kwargs)
+
+
+def test_no_warning_for_known_options():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        minimize(quad, np.zeros(2), method=minimize_guided_es, jac=biased,
+                 options=dict(sigma=0.1, alpha=0.5, beta=2.0, n_pairs=1,
+                              subspace_dim=1, step="sgd", learning_rate=0.1,
+                              maxiter=3, maxfev=100, ftarget=None, ftol=None,
+                              xtol=None, patience=10, rng=0, disp=False))
