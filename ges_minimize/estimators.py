@@ -25,7 +25,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from scipy.special import expit, softmax
 
-from . import _models
+from . import _fast_metrics, _models
 from ._evaluate import BatchEvaluator
 from ._guided_es import GuidedES
 from ._steps import Adam
@@ -71,7 +71,7 @@ class _BaseGuidedES(BaseEstimator):
         first_fit = not (self.warm_start and hasattr(self, "coefs_"))
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32],
                              y_numeric=not self._is_classifier(),
-                             reset=first_fit)
+                             ensure_min_samples=2, reset=first_fit)
         X = np.asarray(X, dtype=np.float64)
         sample_weight = _check_sample_weight(sample_weight, X.shape[0])
         Y = self._encode_target(y, first_fit)
@@ -717,36 +717,59 @@ class _Surrogate:
 class _NegativeScore:
     """``f(theta, X, y, w) = -scorer(model(theta), X, y)``: what Guided ES minimises.
 
-    Picklable, so that parallel workers can evaluate it; the model is a
-    shallow copy of `template` holding the layers of `theta`.
+    Picklable, so that parallel workers can evaluate it. The model is a
+    shallow copy of `template` holding the layers of `theta`. For the scorer
+    names of `_fast_metrics` (checked equal to the scorer by `checked`), the
+    score is computed from the predictions directly, skipping the scorer's
+    input validation.
     """
 
     def __init__(self, template, scorer, shapes, scaling):
         self.template, self.scorer = template, scorer
         self.shapes, self.scaling = shapes, scaling
-        self.unit_weights = None
+        self.unit_weights = True
+        self.fast = None
+
+    def layers(self, theta):
+        return _models.fold_scaling(_models.unpack(theta, self.shapes),
+                                    *self.scaling)
 
     def model(self, theta):
         model = object.__new__(type(self.template))
         model.__dict__.update(self.template.__dict__)
-        model._set_layers(_models.fold_scaling(_models.unpack(theta, self.shapes),
-                                               *self.scaling))
+        model._set_layers(self.layers(theta))
         return model
 
     def __call__(self, theta, X, y, weights):
+        if self.fast is not None:
+            return -self.fast_score(theta, X, y, weights)
         kwargs = {} if self.unit_weights else {"sample_weight": weights}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UndefinedMetricWarning)
             score = self.scorer(self.model(theta), X, y, **kwargs)
         return -float(score)
 
+    def fast_score(self, theta, X, y, weights):
+        """The score of scorer name `fast` from the raw output."""
+        Z = _models.forward(self.layers(theta), X, self.template.activation)
+        classes = getattr(self.template, "classes_", None)
+        if classes is None:
+            return _fast_metrics.REGRESSION[self.fast](y, Z[:, 0], weights)
+        pred = (Z[:, 0] > 0).astype(np.intp) if Z.shape[1] == 1 else Z.argmax(axis=1)
+        cm = _fast_metrics.confusion_matrix(np.searchsorted(classes, y), pred,
+                                            weights, classes.size)
+        pos = np.flatnonzero(classes == 1) if classes.dtype.kind in "biuf" else []
+        return _fast_metrics.CLASSIFICATION[self.fast](
+            cm, int(pos[0]) if len(pos) else None)
+
     def checked(self, theta, data, scoring):
-        """f at `theta`, with errors that name `scoring`."""
+        """f at `theta`, with errors that name `scoring`; picks the fast path."""
         self.unit_weights = bool(np.all(data.weights == 1.0))
         if not self.unit_weights and not _accepts_sample_weight(self.scorer):
             raise TypeError(
                 f"scoring={scoring!r} does not accept sample_weight, which "
                 "fit received; give a scorer with a sample_weight parameter")
+        self.fast = None
         try:
             value = self(theta, *data.args)
         except Exception as exc:
@@ -757,7 +780,25 @@ class _NegativeScore:
             raise ValueError(
                 f"scoring={scoring!r} returned {-value!r} on the training data "
                 "at the initial parameters; expected a finite number")
+        name = _fast_name(scoring, self.template)
+        if name is not None:
+            self.fast = name
+            try:
+                fast_value = self(theta, *data.args)
+            except Exception:
+                fast_value = np.nan
+            if not abs(fast_value - value) <= 1e-9 * max(1.0, abs(value)):
+                self.fast = None
         return value
+
+
+def _fast_name(scoring, template):
+    """The `_fast_metrics` name computing `scoring`, or None."""
+    table = (_fast_metrics.CLASSIFICATION if hasattr(template, "classes_")
+             else _fast_metrics.REGRESSION)
+    if scoring is None:
+        scoring = "accuracy" if hasattr(template, "classes_") else "r2"
+    return scoring if isinstance(scoring, str) and scoring in table else None
 
 
 def _accepts_sample_weight(scorer):
