@@ -182,7 +182,8 @@ class GuidedES:
         if not np.any(g):
             return
         self._buffer.append(g.copy())
-        self._U = subspace_basis(np.column_stack(self._buffer))
+        self._U = subspace_basis(np.column_stack(self._buffer)
+                                 if self.subspace_dim > 1 else g[:, None])
 
     # -- ask / tell ----------------------------------------------------------
     def ask(self):
@@ -245,7 +246,7 @@ class GuidedES:
             x_new = self._x + delta
             if self.bounds is not None:
                 np.clip(x_new, *self.bounds, out=x_new)
-            if not np.all(np.isfinite(x_new)):
+            if not np.isfinite(x_new).all():
                 raise FloatingPointError(
                     "the update produced a non-finite centre; the step rule "
                     f"{self.step!r} returned a non-finite step")
@@ -253,7 +254,7 @@ class GuidedES:
             self._x, self._step_state = x_new, step_state
         else:
             self.step_norm = 0.0
-        finite = f[np.isfinite(f)]
+        finite = f if n_valid == half else f[np.isfinite(f)]
         self.fun_estimate = float(finite.mean()) if finite.size else np.nan
         self.n_valid_pairs = n_valid
         self.nit += 1

@@ -73,7 +73,7 @@ def check_vector(value, name, n):
             f"{name} must be an array of shape ({n},), got {_short(value)}") from None
     if v.shape != (n,):
         raise ValueError(f"{name} must have shape ({n},), got shape {v.shape}")
-    if not np.all(np.isfinite(v)):
+    if not np.isfinite(v).all():
         bad = np.flatnonzero(~np.isfinite(v))
         raise ValueError(
             f"{name} must be finite, got non-finite entries at indices "
