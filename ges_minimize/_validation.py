@@ -140,14 +140,19 @@ def check_bounds(bounds, n):
 
 
 def check_rng(rng):
-    """A ``numpy.random.Generator`` from None, a seed or a Generator."""
+    """A ``numpy.random.Generator`` from anything `numpy.random.default_rng`
+    accepts: None, an int or a sequence of ints, a SeedSequence, a
+    BitGenerator or a Generator (returned as is)."""
     if isinstance(rng, np.random.Generator):
         return rng
-    if rng is None or isinstance(rng, (numbers.Integral, np.random.SeedSequence,
-                                       np.random.BitGenerator)):
-        if isinstance(rng, bool):
-            raise TypeError(f"rng must be None, an int or a Generator, got {rng!r}")
+    if isinstance(rng, (bool, float, str, np.random.RandomState)):
+        raise TypeError(
+            "rng must be None, an int seed (or a sequence of them), a "
+            f"SeedSequence or a numpy.random.Generator, got {_short(rng)}")
+    try:
         return np.random.default_rng(rng)
-    raise TypeError(
-        "rng must be None, an int seed, a SeedSequence or a "
-        f"numpy.random.Generator, got {_short(rng)}")
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(
+            "rng must be None, an int seed (or a sequence of them), a "
+            f"SeedSequence or a numpy.random.Generator, got {_short(rng)}: "
+            f"{exc}") from None
