@@ -4,12 +4,35 @@ import collections
 
 import numpy as np
 
+from ._adaptive import RhoEstimator, auto_hyperparameters
 from ._core import antithetic_estimate, sample_perturbations, subspace_basis
 from ._steps import make_step
 from ._validation import (check_bounds, check_int, check_real, check_rng,
                           check_vector, check_x0)
 
 __all__ = ["GuidedES"]
+
+#: alpha used by ``alpha='auto'`` until the rho estimate rests on enough pairs.
+AUTO_ALPHA_START = 0.5
+#: beta used by ``beta='auto'`` while rho is unknown.
+AUTO_BETA_START = 1.0
+#: Floor of ``alpha='auto'``: R (the gradient outside the guide) is only
+#: observable through the full-space share of the search.
+AUTO_ALPHA_MIN = 0.05
+#: Second floor of ``alpha='auto'``: ``AUTO_OUTSIDE_SHARE * (1 - rho^2)``.
+AUTO_OUTSIDE_SHARE = 0.5
+#: Pairs (discounted) the rho estimate needs before 'auto' uses it.
+AUTO_WARMUP = 20
+#: Half-life, in iterations, of the rho estimator's memory.
+AUTO_HALFLIFE = 300.0
+
+
+def _auto_or(value, name, bounds):
+    if isinstance(value, str):
+        if value == "auto":
+            return value
+        raise ValueError(f"{name} must be a number or 'auto', got {value!r}")
+    return check_real(value, name, **bounds)
 
 
 class GuidedES:
@@ -26,12 +49,17 @@ class GuidedES:
         Starting centre; finite, inside `bounds`.
     sigma : float, default 0.1
         Scale of the perturbations, > 0.
-    alpha : float, default 0.5
+    alpha : float or 'auto', default 0.5
         Share of the search variance spent on the full space, in [0, 1]:
         ``alpha = 1`` is vanilla ES, ``alpha = 0`` searches only inside the
-        guiding subspace.
-    beta : float, default 2.0
-        Scale of the gradient estimate, > 0.
+        guiding subspace. ``'auto'`` sets it at every iteration from the
+        online estimate of ``rho`` (see Notes).
+    beta : float or 'auto', default 2.0
+        Scale of the gradient estimate, > 0. ``'auto'`` uses, at every
+        iteration, the ``beta`` of least expected squared error for the
+        current ``alpha`` and estimated ``rho``
+        (`ges_minimize.theory.optimal_beta`); it is then about 1 or smaller,
+        so the learning rate is in units of the gradient.
     n_pairs : int, default 1
         Number ``P`` of antithetic pairs per iteration, >= 1.
     subspace_dim : int, default 1
@@ -45,6 +73,12 @@ class GuidedES:
     bounds : None, sequence of (min, max) pairs, or scipy.optimize.Bounds
         Box constraints; ``None`` entries mean unbounded. No point asked for
         ever leaves the box and the centre is projected back onto it.
+    self_guided : bool, default False
+        Add the method's own gradient estimate to the guiding buffer after
+        every update (Self-Guided ES [2]_, [3]_), so that the search is
+        elongated along the span of the recent estimates. Surrogate
+        gradients, if any are given, share the same buffer of
+        `subspace_dim` vectors. Use ``subspace_dim`` > 1.
     rng : None, int or numpy.random.Generator
         Source of all randomness; a fixed seed repeats a run exactly.
 
@@ -65,6 +99,14 @@ class GuidedES:
         cheap stand-in for ``f(x)`` that costs no evaluation.
     step_norm : float
         Euclidean length of the last move of the centre.
+    rho : float
+        Online estimate of ``rho = |U^T grad f| / |grad f|``, the
+        correlation of the true gradient with the guiding subspace (``nan``
+        until one iteration with a non-empty subspace and ``alpha > 0``).
+        Kept up to date whatever `alpha` is.
+    current_alpha, current_beta : float
+        The ``alpha`` of the last `ask` and the ``beta`` of the last `tell`
+        (equal to `alpha` and `beta` unless those are ``'auto'``).
 
     Notes
     -----
@@ -92,6 +134,25 @@ class GuidedES:
     is finite the centre and the step rule's state do not move. The centre
     never becomes non-finite.
 
+    **alpha='auto'.** The antithetic difference of a pair,
+    ``d = (f(x + eps) - f(x - eps)) / (2 sigma)``, equals ``u . grad f``
+    with ``u = eps / sigma`` for a quadratic ``f``. Splitting ``grad f``
+    into ``U a`` (inside the subspace) and ``r`` (outside) gives
+    ``E[d^2 | w] = |a|^2 |w|^2 / k + |r|^2 alpha / n`` with ``w = U^T u``
+    known, a linear regression whose two coefficients give
+    ``rho^2 = |a|^2 / (|a|^2 + |r|^2)``. It is fitted by weighted least
+    squares over the pairs of past iterations, forgotten with a half-life
+    of 300 iterations, so ``rho`` is the correlation along the trajectory
+    actually followed, at no extra evaluation (see `RhoEstimator`).
+    Each `ask` then uses the ``alpha`` of least expected squared error for
+    that ``rho`` (`ges_minimize.theory.optimal_hyperparameters`), never
+    below a floor of ``AUTO_ALPHA_MIN``: ``R`` is only observed through the
+    full-space share of the search, and the one-step optimum ignores that a
+    subspace carrying a persistent bias stops being informative once the
+    run has followed it (the correlation along the trajectory falls; the
+    estimate sees it and ``alpha`` rises). The first iterations, before the
+    estimate rests on ``AUTO_WARMUP`` pairs, use ``alpha = 0.5``.
+
     **Checkpoints.** The object pickles (a custom step rule must too); a run
     resumed from a pickle taken after any `tell` repeats the uninterrupted
     run bit for bit.
@@ -101,6 +162,11 @@ class GuidedES:
     .. [1] N. Maheswaranathan, L. Metz, G. Tucker, D. Choi and
        J. Sohl-Dickstein, "Guided evolutionary strategies: augmenting random
        search with surrogate gradients", ICML 2019. arXiv:1806.10230.
+    .. [2] F.-Y. Liu, Z.-N. Li and C. Qian, "Self-guided evolution
+       strategies with historical estimated gradients", IJCAI 2020.
+    .. [3] F. Meier, A. Mujika, M. M. Gauy and A. Steger, "Improving
+       gradient estimation in evolutionary strategies with past descent
+       directions", 2019. arXiv:1910.05268.
 
     Examples
     --------
@@ -118,13 +184,17 @@ class GuidedES:
 
     def __init__(self, x0, *, sigma=0.1, alpha=0.5, beta=2.0, n_pairs=1,
                  subspace_dim=1, step="sgd", learning_rate=None, bounds=None,
-                 rng=None):
+                 self_guided=False, rng=None):
         x = check_x0(x0)
         n = x.size
         self.n = n
         self.sigma = check_real(sigma, "sigma", low=0, low_open=True)
-        self.alpha = check_real(alpha, "alpha", low=0, high=1)
-        self.beta = check_real(beta, "beta", low=0, low_open=True)
+        self.alpha = _auto_or(alpha, "alpha", dict(low=0, high=1))
+        self.beta = _auto_or(beta, "beta", dict(low=0, low_open=True))
+        if not isinstance(self_guided, (bool, np.bool_)):
+            raise TypeError(
+                f"self_guided must be True or False, got {self_guided!r:.80}")
+        self.self_guided = bool(self_guided)
         self.n_pairs = check_int(n_pairs, "n_pairs", low=1)
         self.subspace_dim = check_int(subspace_dim, "subspace_dim", low=1, high=n)
         self.step = make_step(step, learning_rate)
@@ -143,6 +213,13 @@ class GuidedES:
         self._buffer = collections.deque(maxlen=self.subspace_dim)
         self._U = np.zeros((n, 0))
         self._pending = None
+        self._rho_estimator = RhoEstimator(halflife=AUTO_HALFLIFE)
+        self._alpha_min = AUTO_ALPHA_MIN
+        self._outside_share = AUTO_OUTSIDE_SHARE
+        self._warmup = AUTO_WARMUP
+        self.rho = np.nan
+        self.current_alpha = AUTO_ALPHA_START if self.alpha == "auto" else self.alpha
+        self.current_beta = AUTO_BETA_START if self.beta == "auto" else self.beta
         self.nit = 0
         self.nfev = 0
         self.njev = 0
@@ -197,15 +274,35 @@ class GuidedES:
             returns the same points.
         """
         if self._pending is None:
+            alpha = self._choose_alpha()
             eps = sample_perturbations(self._U, self.n_pairs, self.sigma,
-                                       self.alpha, self.rng, n=self.n)
+                                       alpha, self.rng, n=self.n)
             points = np.concatenate([self._x + eps, self._x - eps])
             if self.bounds is not None:
                 np.clip(points, *self.bounds, out=points)
                 half = self.n_pairs
                 eps = 0.5 * (points[:half] - points[half:])
-            self._pending = (eps, points)
+            k = self._U.shape[1]
+            if k:
+                w_sq = np.sum((eps @ self._U) ** 2, axis=1) / (k * self.sigma**2)
+            else:
+                w_sq = np.zeros(self.n_pairs)
+            self._pending = (eps, points, alpha if k else 1.0, w_sq, k)
         return self._pending[1].copy()
+
+    def _choose_alpha(self):
+        """The alpha of the next sample: fixed, or from the rho estimate."""
+        self.current_alpha = self.alpha
+        if self.alpha == "auto":
+            k = self._U.shape[1]
+            if self._rho_estimator.n_pairs_seen < self._warmup:
+                alpha = AUTO_ALPHA_START
+            else:
+                alpha, _ = auto_hyperparameters(
+                    self.rho, self.n, k, self.n_pairs, alpha_min=self._alpha_min,
+                    outside_share=self._outside_share)
+            self.current_alpha = alpha
+        return self.current_alpha
 
     def tell(self, values, surrogate_grad=None):
         """Make one update from the values at the points of the last `ask`.
@@ -233,7 +330,7 @@ class GuidedES:
         f = self._check_values(values)
         if surrogate_grad is not None:
             surrogate_grad = check_vector(surrogate_grad, "surrogate_grad", self.n)
-        eps, _ = self._pending
+        eps, _, alpha, w_sq, k = self._pending
         half = self.n_pairs
         f_plus, f_minus = f[:half], f[half:]
         valid = np.isfinite(f_plus) & np.isfinite(f_minus)
@@ -241,7 +338,13 @@ class GuidedES:
         if n_valid:
             if n_valid < half:
                 eps, f_plus, f_minus = eps[valid], f_plus[valid], f_minus[valid]
-            g = antithetic_estimate(eps, f_plus, f_minus, self.sigma, self.beta)
+                w_sq = w_sq[valid]
+            if k and alpha > 0:
+                self._rho_estimator.update(
+                    (f_plus - f_minus) / (2 * self.sigma), w_sq, alpha / self.n)
+                self.rho = self._rho_estimator.rho
+            beta = self._choose_beta(alpha, k)
+            g = antithetic_estimate(eps, f_plus, f_minus, self.sigma, beta)
             delta, step_state = self.step.update(g, self._step_state)
             x_new = self._x + delta
             if self.bounds is not None:
@@ -260,8 +363,20 @@ class GuidedES:
         self.nit += 1
         self.nfev += 2 * half
         self._pending = None
+        if self.self_guided and n_valid and np.any(g):
+            self._buffer.append(g)
+            self._U = subspace_basis(np.column_stack(self._buffer))
         if surrogate_grad is not None:
             self.add_surrogate_grad(surrogate_grad)
+
+    def _choose_beta(self, alpha, k):
+        """The beta of this update: fixed, or optimal for alpha and rho."""
+        self.current_beta = self.beta
+        if self.beta == "auto":
+            _, beta = auto_hyperparameters(self.rho, self.n, k, self.n_pairs,
+                                           alpha=alpha)
+            self.current_beta = AUTO_BETA_START if np.isnan(beta) else beta
+        return self.current_beta
 
     def _check_values(self, values):
         try:

@@ -239,6 +239,7 @@ def expected_squared_error(alpha, beta, rho, n, k, n_pairs):
     .. [1] N. Maheswaranathan, L. Metz, G. Tucker, D. Choi and
        J. Sohl-Dickstein, "Guided evolutionary strategies: augmenting random
        search with surrogate gradients", ICML 2019. arXiv:1806.10230.
+
     Examples
     --------
     >>> from ges_minimize.theory import expected_squared_error
@@ -313,6 +314,7 @@ def optimal_beta(alpha, rho, n, k, n_pairs):
     .. [1] N. Maheswaranathan, L. Metz, G. Tucker, D. Choi and
        J. Sohl-Dickstein, "Guided evolutionary strategies: augmenting random
        search with surrogate gradients", ICML 2019. arXiv:1806.10230.
+
     Examples
     --------
     For vanilla ES the optimal scale is ``P n / (n + P + 1)``, whatever
@@ -403,6 +405,7 @@ def optimal_hyperparameters(rho, n, k, n_pairs):
     .. [1] N. Maheswaranathan, L. Metz, G. Tucker, D. Choi and
        J. Sohl-Dickstein, "Guided evolutionary strategies: augmenting random
        search with surrogate gradients", ICML 2019. arXiv:1806.10230.
+
     Examples
     --------
     >>> from ges_minimize.theory import optimal_hyperparameters

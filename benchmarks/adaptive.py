@@ -1,0 +1,295 @@
+"""Benchmark of ``alpha='auto'`` and of the self-guided mode.
+
+Prints markdown tables:
+
+1. The perturbed quadratic (n = 1000, m = 2000) in four surrogate regimes:
+   ``useless`` (a fresh random direction, rho ~ 1/sqrt(n)), ``paper``
+   (bias 1, noise 1.5, rho ~ 0.49 at a random point), ``accurate`` (bias 0.2,
+   noise 0.25, rho ~ 0.95) and ``switch`` (useless for the first half of
+   the run, accurate after). For each: ``alpha='auto'`` against every fixed
+   alpha in {0, 0.1, 0.25, 0.5, 0.75, 1}, median f - f* over the seeds at
+   20,000 evaluations, and the estimated rho beside the true one.
+2. No surrogate at all (the quadratic, Rosenbrock and a shifted sphere, all
+   at n = 1000): self-guided ES against vanilla ES and pycma's CMA-ES on the
+   same budget.
+3. The subspace dimension k and the learning rate on the paper's problem.
+
+Run ``python benchmarks/adaptive.py`` (about 20 minutes on two cores) or
+``python benchmarks/adaptive.py --quick`` (a ~30 s smoke run with tiny
+budgets, whose numbers mean nothing).
+
+The quadratic is evaluated cheaply but exactly: ``f(x) = x^T H x / 2 - c^T x
++ const`` with ``H = A^T A / m`` and ``c = A^T b / m`` computed once (the
+same function as `ges_minimize.problems.PerturbedQuadratic`, with one
+1000 x 1000 product instead of two 2000 x 1000 ones), and ``H x`` is carried
+along the path of the centre: with one antithetic pair and SGD every move of
+the centre is a multiple of the last perturbation, whose product with ``H``
+was computed anyway (recomputed from scratch every 100 iterations, and
+whenever the centre leaves that line).
+"""
+
+import argparse
+import sys
+import time
+
+import numpy as np
+from joblib import Parallel, delayed
+from threadpoolctl import threadpool_limits
+
+from ges_minimize import minimize_guided_es
+from ges_minimize.problems import PerturbedQuadratic, Rosenbrock, Sphere
+
+ALPHAS = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0)
+PAPER = dict(sigma=0.1, beta=2.0, n_pairs=1, subspace_dim=1, step="sgd",
+             learning_rate=0.2)
+#: (bias_scale, noise_scale) of each half of the run; None: a random direction
+REGIMES = {
+    "useless": (None, None),
+    "paper": ((1.0, 1.5), (1.0, 1.5)),
+    "accurate": ((0.2, 0.25), (0.2, 0.25)),
+    "switch": (None, (0.2, 0.25)),
+}
+
+
+class FastQuadratic:
+    """`PerturbedQuadratic` evaluated through ``H = A^T A / m``.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the `PerturbedQuadratic` (its ``A``, ``b`` and bias).
+    regime : tuple
+        ``(first, second)`` surrogate of each half of `n_calls`: a pair
+        ``(bias_scale, noise_scale)``, or None for a random direction scaled
+        by ``|grad|``.
+    n_calls : int
+        Surrogate calls of a whole run; the regime switches at half.
+    """
+
+    REFRESH = 100
+
+    def __init__(self, seed, regime=((1.0, 1.5), (1.0, 1.5)), n_calls=10_000):
+        p = PerturbedQuadratic(seed=seed)
+        self.n = p.n
+        self.H = p.A.T @ p.A / p.m
+        self.c = p.A.T @ p.b / p.m
+        self.const = p.b @ p.b / (2 * p.m)
+        self.bias = p.bias
+        self.x0 = p.x0
+        self.f_star = self.value(p.x_star)
+        self.regime = regime
+        self.half = n_calls // 2
+        self.calls = 0
+        self.noise_rng = np.random.default_rng([seed, 1])
+        self.true_rho = []          # |cos(surrogate, grad)| at each call
+        self._line = None           # (x, Hx, e, He, age)
+
+    def _hx(self, x):
+        """``H @ x``, from the cached line through the last centre if on it."""
+        if self._line is not None:
+            x0, hx0, e, he, age = self._line
+            d = x - x0
+            s = (d @ e) / (e @ e)
+            resid = d - s * e
+            if age < self.REFRESH and resid @ resid <= 1e-24 * (x @ x + d @ d):
+                return hx0 + s * he, age + 1
+        return self.H @ x, 0
+
+    def value(self, x):
+        return 0.5 * x @ (self.H @ x) - self.c @ x + self.const
+
+    def fun(self, X):
+        """Vectorized: ``X`` of shape (n, 2) holds ``x + e`` and ``x - e``."""
+        if X.ndim == 1:
+            return self.value(X)
+        x = 0.5 * (X[:, 0] + X[:, 1])
+        e = 0.5 * (X[:, 0] - X[:, 1])
+        hx, age = self._hx(x)
+        he = self.H @ e
+        self._line = (x, hx, e, he, age)
+        base = 0.5 * x @ hx - self.c @ x + self.const
+        lin = e @ (hx - self.c)
+        quad = 0.5 * e @ he
+        return np.array([base + lin + quad, base - lin + quad])
+
+    def grad(self, x):
+        hx, _ = self._hx(x)
+        return hx - self.c
+
+    def surrogate_grad(self, x):
+        g = self.grad(x)
+        kind = self.regime[0 if self.calls < self.half else 1]
+        self.calls += 1
+        noise = self.noise_rng.standard_normal(self.n)
+        noise /= np.linalg.norm(noise)
+        norm = np.linalg.norm(g)
+        if kind is None:
+            s = noise * norm
+        else:
+            s = g + (kind[0] * self.bias + kind[1] * noise) * norm
+        self.true_rho.append(abs(s @ g) / (np.linalg.norm(s) * norm))
+        return s
+
+
+# -- runs -------------------------------------------------------------------
+
+def _quadratic_run(regime, seed, iters, options):
+    """f - f*, the mean alpha, and (estimated, true) rho averaged by quarters."""
+    prob = FastQuadratic(seed, REGIMES[regime], n_calls=iters)
+    est, alphas = [], []
+
+    def record(intermediate_result):
+        est.append(intermediate_result.rho)
+        alphas.append(intermediate_result.alpha)
+
+    opts = dict(PAPER)
+    opts.update(options)
+    res = minimize_guided_es(prob.fun, prob.x0, prob.surrogate_grad,
+                             vectorized=True, maxiter=iters, rng=seed,
+                             callback=record, **opts)
+    quarters = np.array_split(np.arange(len(est)), 4)
+    est, true = np.array(est), np.array(prob.true_rho)
+    rho = [(float(np.nanmean(est[q])), float(np.mean(true[q]))) for q in quarters]
+    return res.fun - prob.f_star, float(np.mean(alphas)), rho
+
+
+def _no_surrogate_run(name, method, seed, budget):
+    """f - f* after `budget` evaluations for one method on one problem."""
+    if name == "quadratic":
+        prob = FastQuadratic(seed)
+        fun, x0, f_star, vec, lr = prob.fun, prob.x0, prob.f_star, True, 0.2
+    elif name == "sphere":
+        prob = Sphere(n=1000, seed=seed)
+        fun, x0, f_star, vec, lr = prob.fun, prob.x0, 0.0, False, 0.2
+    else:
+        prob = Rosenbrock(n=1000, seed=seed)
+        fun, x0, f_star, vec, lr = prob.fun, prob.x0, 0.0, False, 1e-3
+    if method == "cma":
+        import cma
+        value = prob.value if name == "quadratic" else fun
+        es = cma.CMAEvolutionStrategy(x0, 0.5, {
+            "maxfevals": budget, "seed": seed + 1, "verbose": -9,
+            "CMA_diagonal": True})
+        while not es.stop():
+            pop = es.ask()
+            es.tell(pop, [value(p) for p in pop])
+        return es.result.fbest - f_star
+    opts = dict(PAPER, learning_rate=lr, alpha=1.0)
+    if method == "self":
+        opts.update(alpha="auto", self_guided=True, subspace_dim=10)
+    res = minimize_guided_es(fun, x0, vectorized=vec, maxiter=budget // 2,
+                             rng=seed, **opts)
+    return res.fun - f_star
+
+
+def _in_one_thread(function, *args):
+    with threadpool_limits(1):
+        return function(*args)
+
+
+def _parallel(jobs, n_jobs):
+    """Results in order; each also logged to stderr as it arrives."""
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(_in_one_thread)(*job) for job in jobs)
+    out = []
+    for job, result in zip(jobs, results):
+        print(job[1:], result, file=sys.stderr, flush=True)
+        out.append(result)
+    return out
+
+
+def _fmt(value):
+    return "0 (<1e-12)" if value < 1e-12 else f"{value:.2e}"
+
+
+def regimes_table(seeds, iters, n_jobs):
+    configs = [("auto", dict(alpha="auto"))] + [
+        (f"{a:g}", dict(alpha=a)) for a in ALPHAS]
+    jobs = [(_quadratic_run, regime, seed, iters, opts)
+            for regime in REGIMES for _, opts in configs for seed in seeds]
+    out = iter(_parallel(jobs, n_jobs))
+    print(f"\n### alpha='auto' vs fixed alpha: median f - f* over {len(seeds)} "
+          f"seeds, {2 * iters} evaluations (k = 1, P = 1, beta 2, SGD lr 0.2)\n")
+    print("| regime | auto | " + " | ".join(f"alpha={n}" for n, _ in configs[1:])
+          + " | auto / best fixed | auto / vanilla | mean alpha of auto |")
+    print("|---" * (len(configs) + 4) + "|")
+    rho_rows = []
+    for regime in REGIMES:
+        medians, auto_alpha = [], None
+        for name, _ in configs:
+            runs = [next(out) for _ in seeds]
+            medians.append(float(np.median([r[0] for r in runs])))
+            if name == "auto":
+                auto_alpha = np.mean([r[1] for r in runs])
+                rho_rows.append((regime, np.mean([r[2] for r in runs], axis=0)))
+        floor = 1e-12
+        best = max(min(medians[1:]), floor)
+        ratio_best = max(medians[0], floor) / best
+        ratio_vanilla = max(medians[0], floor) / max(medians[-1], floor)
+        print(f"| {regime} | " + " | ".join(_fmt(m) for m in medians)
+              + f" | {ratio_best:.2f} | {ratio_vanilla:.2f} | {auto_alpha:.2f} |")
+    print("\nEstimated rho (alpha='auto' runs) vs true |cos(surrogate, grad)| at "
+          "the centre, mean over each quarter of the run and over seeds:\n")
+    print("| regime | Q1 est / true | Q2 | Q3 | Q4 |")
+    print("|---|---|---|---|---|")
+    for regime, rho in rho_rows:
+        print(f"| {regime} | " + " | ".join(f"{e:.3f} / {t:.3f}" for e, t in rho) + " |")
+
+
+def no_surrogate_table(seeds, budget, n_jobs):
+    problems = ("quadratic", "rosenbrock", "sphere")
+    methods = ("vanilla", "self", "cma")
+    jobs = [(_no_surrogate_run, p, m, s, budget)
+            for p in problems for m in methods for s in seeds]
+    out = iter(_parallel(jobs, n_jobs))
+    print(f"\n### No surrogate, n = 1000: median f - f* over {len(seeds)} seeds, "
+          f"{budget} evaluations\n")
+    print("vanilla ES: alpha 1; self-guided: alpha='auto', self_guided=True, "
+          "k = 10; both sigma 0.1, beta 2, P = 1, SGD lr 0.2 (Rosenbrock 1e-3). "
+          "CMA-ES: pycma, diagonal covariance (sep-CMA-ES), sigma0 0.5, "
+          "default population.\n")
+    print("| problem | vanilla ES | self-guided ES | sep-CMA-ES |")
+    print("|---|---|---|---|")
+    for p in problems:
+        cells = [_fmt(float(np.median([next(out) for _ in seeds]))) for _ in methods]
+        print(f"| {p} | " + " | ".join(cells) + " |")
+
+
+def subspace_table(seeds, iters, n_jobs):
+    configs = [(k, lr) for k in (1, 3, 10) for lr in (0.2, 0.4)]
+    jobs = [(_quadratic_run, "paper", seed, iters,
+             dict(alpha=alpha, subspace_dim=k, learning_rate=lr))
+            for alpha in (0.5, "auto") for k, lr in configs for seed in seeds]
+    out = iter(_parallel(jobs, n_jobs))
+    print(f"\n### Subspace dimension k and learning rate, paper regime: median "
+          f"f - f* over {len(seeds)} seeds, {2 * iters} evaluations\n")
+    print("| alpha | " + " | ".join(f"k={k}, lr={lr}" for k, lr in configs) + " |")
+    print("|---" * (len(configs) + 1) + "|")
+    for alpha in (0.5, "auto"):
+        cells = [_fmt(float(np.median([next(out)[0] for _ in seeds])))
+                 for _ in configs]
+        print(f"| {alpha} | " + " | ".join(cells) + " |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 2 seeds, 300 iterations")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--only", choices=("regimes", "no-surrogate", "subspace"))
+    args = parser.parse_args()
+    seeds = range(2 if args.quick else args.seeds)
+    iters = 300 if args.quick else 10_000
+    start = time.perf_counter()
+    if args.only in (None, "regimes"):
+        regimes_table(seeds, iters, args.n_jobs)
+    if args.only in (None, "no-surrogate"):
+        no_surrogate_table(seeds, 2 * iters, args.n_jobs)
+    if args.only in (None, "subspace"):
+        subspace_table(seeds[:3], iters, args.n_jobs)
+    print(f"\n({time.perf_counter() - start:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
