@@ -10,10 +10,17 @@ whole seeded run, do not depend on how they were computed.
 
 import concurrent.futures.process
 import numbers
+import pickle
+import traceback
 
 import joblib
 import numpy as np
 from joblib.parallel import get_active_backend
+
+try:                    # what loky and dask pickle with, when installed
+    import cloudpickle
+except ImportError:     # pragma: no cover
+    cloudpickle = pickle
 
 __all__ = ["BatchEvaluator", "evaluate_batch", "evaluate_vectorized",
            "as_scalar"]
@@ -143,9 +150,57 @@ class _ChunkTask:
         return evaluate(self.fun, points, args, start)
 
 
+class _Failure:
+    """An exception raised by `fun` in a worker, sent back as a result.
+
+    Returning it, rather than raising, lets the other chunks finish and
+    keeps the worker pool: joblib replaces all loky workers after a task
+    raises, which costs seconds per exception.
+    """
+
+    def __init__(self, exc):
+        self.exc = exc
+        self.traceback = "".join(traceback.format_exception(exc))
+
+    def __getstate__(self):
+        """Replace an exception that would not survive the trip back."""
+        state = dict(self.__dict__)
+        try:
+            pickle.loads(cloudpickle.dumps(self.exc))
+        except Exception:
+            exc = RuntimeError(f"{type(self.exc).__qualname__}: {self.exc} "
+                               "(an exception that cannot be pickled, "
+                               "replaced by this RuntimeError)")
+            for text in getattr(self.exc, "__notes__", []):
+                _note(exc, text)
+            state["exc"] = exc
+        return state
+
+    def reraise(self):
+        raise self.exc from _RemoteTraceback(self.traceback)
+
+
+class _RemoteTraceback(Exception):
+    """The traceback of an exception raised in a worker, as text."""
+
+    def __str__(self):
+        return "\n" + self.args[0]
+
+
 def _run_chunk(task, start, points, args):
-    """`task` at one chunk; module-level so dask can resolve a scattered task."""
-    return task(start, points, args)
+    """`task` at one chunk, or the `_Failure` it raised (runs in a worker)."""
+    try:
+        return task(start, points, args)
+    except Exception as exc:
+        return _Failure(exc)
+
+
+def _join(parts):
+    """The values of all chunks, in order; raise the first chunk's failure."""
+    for part in parts:
+        if isinstance(part, _Failure):
+            part.reraise()
+    return np.concatenate(parts)
 
 
 def _chunks(points, n_workers):
@@ -189,9 +244,10 @@ class _Joblib:
         self.parallel.__enter__()
 
     def run(self, points, args):
-        delayed = joblib.delayed(self.task)
+        delayed = joblib.delayed(_run_chunk)
         try:
-            parts = self.parallel(delayed(start, rows, args) for start, rows
+            parts = self.parallel(delayed(self.task, start, rows, args)
+                                  for start, rows
                                   in _chunks(points, self.n_workers))
         except concurrent.futures.process.BrokenProcessPool as exc:
             _note(exc, f"a worker process of the {self.name} backend died "
@@ -202,7 +258,14 @@ class _Joblib:
                        "state is unchanged and the points can be evaluated "
                        "again")
             raise
-        return np.concatenate(parts)
+        except pickle.PicklingError as exc:
+            _note(exc, f"fun and args must be picklable to run on the "
+                       f"{self.name} backend's worker processes; a fun that "
+                       "holds a lock, an open file or a connection can run "
+                       "on threads instead: joblib.parallel_config("
+                       "backend='threading')")
+            raise
+        return _join(parts)
 
     def close(self):
         self.parallel.__exit__(None, None, None)
@@ -211,8 +274,8 @@ class _Joblib:
 class _Dask:
     """Chunks submitted to the ``distributed.Client`` of joblib's dask backend.
 
-    The task (``fun`` and ``args``) is scattered to every worker once, when
-    the evaluator starts, and each iteration sends only the points.
+    The task (``fun`` and ``args``) is scattered to every worker once, with
+    the first batch, and later batches send only the points.
     Submitting to the client directly, rather than through
     `joblib.Parallel`, avoids joblib re-scattering large arguments at every
     call and its hang when a worker dies (the scheduler's ``KilledWorker``
@@ -247,7 +310,7 @@ class _Dask:
                            "batch was used, so the optimizer state is "
                            "unchanged and the points can be evaluated again")
             raise
-        return np.concatenate(parts)
+        return _join(parts)
 
     def close(self):
         if self.scattered is not None:

@@ -51,7 +51,7 @@ DEFAULT_MAXITER = 10_000
 def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
                        sigma=0.1, alpha=0.5, beta=2.0, n_pairs=1,
                        subspace_dim=1, step="sgd", learning_rate=None,
-                       maxiter=None, maxfev=None, ftarget=None, ftol=None,
+                       self_guided=False, maxiter=None, maxfev=None, ftarget=None, ftol=None,
                        xtol=None, patience=100, tol=None, bounds=None,
                        callback=None, rng=None, disp=False, n_jobs=None,
                        vectorized=False, hess=None,
@@ -86,11 +86,18 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
         `surrogate_grad`, not both.
     sigma, alpha, beta, n_pairs, subspace_dim, step, learning_rate
         Parameters of the method, as in `GuidedES`: perturbation scale
-        (0.1), share of the variance outside the subspace (0.5), scale of
-        the estimate (2), antithetic pairs ``P`` per iteration (1), number
-        ``k`` of surrogate gradients kept (1), step rule ('sgd') and its
-        learning rate (rule default, 0.2 for 'sgd'). The defaults are the
-        paper's settings for its perturbed quadratic.
+        (0.1), share of the variance outside the subspace (0.5, or
+        ``'auto'``), scale of the estimate (2, or ``'auto'``), antithetic
+        pairs ``P`` per iteration (1), number ``k`` of surrogate gradients
+        kept (1), step rule ('sgd') and its learning rate (rule default, 0.2
+        for 'sgd'). The defaults are the paper's settings for its perturbed
+        quadratic. ``alpha='auto'`` chooses alpha at every iteration from an
+        online estimate of the guide's correlation ``rho`` with the true
+        gradient, made from the values the method evaluates anyway (see
+        `GuidedES`).
+    self_guided : bool, default False
+        Also put the method's own gradient estimates in the guiding buffer
+        (Self-Guided ES); usable without any surrogate.
     maxiter : int, optional
         Maximum number of iterations. Default 10,000, or unlimited when only
         `maxfev` is given.
@@ -128,10 +135,19 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
     disp : bool, default False
         Print a progress table (iteration, evaluations, f, step length).
     n_jobs : int, optional
-        Workers evaluating the ``2P`` points of an iteration (serial when
-        ``None`` or 1).
+        Workers evaluating the ``2P`` points of an iteration, with joblib's
+        meaning: ``None`` is serial unless an enclosing
+        ``joblib.parallel_config`` sets ``n_jobs`` or a backend that is
+        parallel by default (``backend="dask"``: all the client's workers);
+        ``1`` is serial; ``-1`` all CPUs. The backend (loky processes by
+        default, threads, dask, ray) is chosen with
+        ``joblib.parallel_config``. ``x``, ``fun`` and ``nfev`` do not depend
+        on `n_jobs` or the backend. See `BatchEvaluator` for the costs.
     vectorized : bool, default False
-        Whether `fun` evaluates a whole batch in one call.
+        Whether `fun` evaluates a whole batch in one call, with the
+        convention of ``scipy.optimize.differential_evolution``: ``x`` of
+        shape ``(n, S)``, one point per column, returning an array of shape
+        ``(S,)``.
     hess, hessp, constraints
         Accepted for `scipy.optimize.minimize`; Hessians are ignored with an
         `OptimizeWarning`, and constraints other than bounds are an error.
@@ -147,7 +163,12 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
         when ``jac=True``, plus the final evaluation at ``x``; ``njev``
         calls of the surrogate gradient (one per iteration; with
         ``jac=True`` these are the same calls as the centre evaluations);
-        ``status`` a `Status`; ``success``; ``message``.
+        ``status`` a `Status`; ``success``; ``message``; ``rho`` the
+        online estimate of the correlation of the gradient with the guiding
+        subspace at the last iteration (``nan`` without a subspace);
+        ``alpha`` and ``beta`` the values used at the last iteration. The
+        intermediate results given to a callback carry the same three
+        fields, for the iteration just made.
 
     Notes
     -----
@@ -205,6 +226,21 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
     ...                options={"n_pairs": 4, "maxiter": 500, "rng": 0})
     >>> bool(res.fun < 1e-3)
     True
+
+    Letting the method choose ``alpha``; the result reports the estimated
+    correlation ``rho`` and the last ``alpha`` used:
+
+    >>> res = minimize_guided_es(f, np.zeros(10), biased, alpha="auto",
+    ...                          n_pairs=4, maxiter=500, rng=0)
+    >>> bool(res.fun < 1e-3), 0 <= res.rho <= 1, 0 <= res.alpha <= 1
+    (True, True, True)
+
+    Without a surrogate, guided by its own recent estimates:
+
+    >>> res = minimize_guided_es(f, np.zeros(10), self_guided=True,
+    ...                          subspace_dim=3, n_pairs=4, maxiter=500, rng=0)
+    >>> bool(res.fun < 1e-3)
+    True
     """
     if unknown_options:
         warnings.warn(
@@ -242,7 +278,8 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
 
     es = GuidedES(x0, sigma=sigma, alpha=alpha, beta=beta, n_pairs=n_pairs,
                   subspace_dim=subspace_dim, step=step,
-                  learning_rate=learning_rate, bounds=bounds, rng=rng)
+                  learning_rate=learning_rate, bounds=bounds,
+                  self_guided=self_guided, rng=rng)
     call_back = _wrap_callback(callback)
     with BatchEvaluator(objective, args, n_jobs=n_jobs,
                         vectorized=vectorized) as evaluate:
@@ -258,7 +295,8 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
     _Progress(disp, maxiter, header=False).final(es.nit, nfev, f_final, status)
     return OptimizeResult(x=x, fun=f_final, nit=es.nit, nfev=nfev,
                           njev=es.njev, status=status,
-                          success=status in SUCCESS, message=MESSAGES[status])
+                          success=status in SUCCESS, message=MESSAGES[status],
+                          **_adaptive_fields(es))
 
 
 class _Loop:
@@ -311,7 +349,8 @@ def _run(loop, maxiter, maxfev, ftarget, ftol, xtol, patience, call_back,
         steps.append(es.step_norm)
         if call_back is not None:
             intermediate = OptimizeResult(x=es.x, fun=f_now, nit=es.nit,
-                                          nfev=loop.nfev, njev=es.njev)
+                                          nfev=loop.nfev, njev=es.njev,
+                                          **_adaptive_fields(es))
             try:
                 call_back(intermediate)
             except StopIteration:
@@ -324,6 +363,11 @@ def _run(loop, maxiter, maxfev, ftarget, ftol, xtol, patience, call_back,
             return Status.FTOL
         if xtol is not None and len(steps) == patience and max(steps) <= xtol:
             return Status.XTOL
+
+
+def _adaptive_fields(es):
+    """The estimated rho and the alpha and beta of the last iteration."""
+    return dict(rho=es.rho, alpha=es.current_alpha, beta=es.current_beta)
 
 
 def _objective_and_surrogate(fun, surrogate_grad, jac):
