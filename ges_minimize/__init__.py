@@ -10,8 +10,12 @@ subspace_basis, sample_perturbations, antithetic_estimate
     The numerical core, as pure functions.
 SGD, Momentum, Adam, make_step
     Step rules.
+expected_squared_error, optimal_beta, optimal_hyperparameters
+    The theory of the optimal alpha and beta.
 problems
     Test problems with biased surrogate gradients.
+GuidedESClassifier, GuidedESRegressor
+    scikit-learn estimators for non-differentiable objectives.
 """
 
 __version__ = "0.1.0"
@@ -20,7 +24,9 @@ from ._core import antithetic_estimate, sample_perturbations, subspace_basis
 from ._guided_es import GuidedES
 from ._minimize import Status, minimize_guided_es
 from ._steps import SGD, Adam, Momentum, make_step
+from .theory import expected_squared_error, optimal_beta, optimal_hyperparameters
 from . import problems
+from .estimators import GuidedESClassifier, GuidedESRegressor
 
 __all__ = [
     "minimize_guided_es",
@@ -33,5 +39,10 @@ __all__ = [
     "Momentum",
     "Adam",
     "make_step",
+    "expected_squared_error",
+    "optimal_beta",
+    "optimal_hyperparameters",
     "problems",
+    "GuidedESClassifier",
+    "GuidedESRegressor",
 ]

@@ -1,0 +1,284 @@
+"""Benchmark of the scikit-learn estimators (GuidedESClassifier, GuidedESRegressor).
+
+Prints markdown tables:
+
+1. Classification, 5-fold cross-validation on breast cancer (binary) and
+   digits (10 classes), for each metric the classifier is told to maximise
+   (accuracy, F1 or macro-F1, balanced accuracy, and a cost): Guided ES vs
+   `LogisticRegression` vs `LogisticRegression` in a
+   `TunedThresholdClassifierCV` tuned for the same metric (binary only).
+2. Regression, 5-fold cross-validation on diabetes: mean absolute error and
+   pinball loss (quantile 0.9), Guided ES vs `HuberRegressor` and
+   `QuantileRegressor`.
+3. Initialisation: Guided ES started from the surrogate-loss minimiser vs a
+   random start, same budget.
+4. A sign-activation network on digits: Guided ES vs straight-through
+   gradient descent (surrogate only) vs pure ES, from the same random start
+   and with the same number of iterations.
+
+Run ``python benchmarks/estimators.py`` (about ten minutes on two cores) or
+``python benchmarks/estimators.py --quick`` (seconds; a smoke run on small
+subsets with tiny budgets whose numbers mean nothing).
+"""
+
+import argparse
+import sys
+import time
+import warnings
+
+import numpy as np
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
+from sklearn.linear_model import HuberRegressor, LogisticRegression, QuantileRegressor
+from sklearn.metrics import make_scorer, mean_pinball_loss
+from sklearn.model_selection import (KFold, StratifiedKFold, TunedThresholdClassifierCV,
+                                     cross_validate, train_test_split)
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+from ges_minimize import GuidedESClassifier, GuidedESRegressor
+from ges_minimize import _models
+from ges_minimize._steps import Adam
+
+
+# -- metrics ---------------------------------------------------------------------
+def malignant_cost(y_true, y_pred):
+    """Breast cancer: a missed malignant tumour (true 0, predicted 1) costs 5,
+    a false alarm (true 1, predicted 0) costs 1. Mean cost per patient."""
+    return np.mean(5.0 * ((y_true == 0) & (y_pred == 1))
+                   + 1.0 * ((y_true == 1) & (y_pred == 0)))
+
+
+def digit_distance(y_true, y_pred):
+    """Digits: an error costs the distance between the digits, |true - pred|."""
+    return np.mean(np.abs(np.asarray(y_true) - np.asarray(y_pred)))
+
+
+BINARY_METRICS = {
+    "accuracy": "accuracy",
+    "F1": "f1",
+    "balanced accuracy": "balanced_accuracy",
+    "cost (5 FN + FP)": make_scorer(malignant_cost, greater_is_better=False),
+}
+MULTICLASS_METRICS = {
+    "accuracy": "accuracy",
+    "macro-F1": "f1_macro",
+    "balanced accuracy": "balanced_accuracy",
+    "cost |true - pred|": make_scorer(digit_distance, greater_is_better=False),
+}
+PINBALL_QUANTILE = 0.9
+REGRESSION_METRICS = {
+    "MAE": ("neg_mean_absolute_error", 0.5),
+    f"pinball {PINBALL_QUANTILE}": (
+        make_scorer(mean_pinball_loss, alpha=PINBALL_QUANTILE,
+                    greater_is_better=False), PINBALL_QUANTILE),
+}
+
+
+def _logistic():
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
+
+
+def _cv_row(estimator, X, y, scoring, cv, loss=False):
+    """Mean and std of the test score (of the loss, for a loss) and fit time."""
+    res = cross_validate(estimator, X, y, scoring=scoring, cv=cv)
+    scores = -res["test_score"] if loss else res["test_score"]
+    return scores.mean(), scores.std(), res["fit_time"].mean()
+
+
+def _progress(*what):
+    print("...", *what, file=sys.stderr, flush=True)
+
+
+def _table(title, header, rows):
+    print(f"\n### {title}\n")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---" for _ in header) + "|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+def _fmt(mean, std, seconds, digits=4):
+    return f"{mean:.{digits}f} ± {std:.{digits}f}", f"{seconds:.2f}"
+
+
+# -- 1. classification -------------------------------------------------------------
+def classification(quick, seed):
+    datasets = [("breast cancer", load_breast_cancer(return_X_y=True), BINARY_METRICS),
+                ("digits", load_digits(return_X_y=True), MULTICLASS_METRICS)]
+    budget = dict(max_iter=5) if quick else {}
+    rows = []
+    for name, (X, y), metrics in datasets:
+        if quick:
+            X, _, y, _ = train_test_split(X, y, train_size=200, stratify=y,
+                                          random_state=seed)
+        cv = StratifiedKFold(2 if quick else 5, shuffle=True, random_state=seed)
+        for label, scoring in metrics.items():
+            _progress(name, label)
+            models = [("GuidedESClassifier",
+                       GuidedESClassifier(scoring, random_state=seed, **budget)),
+                      ("LogisticRegression", _logistic())]
+            if len(np.unique(y)) == 2:
+                models.append(("LR + TunedThreshold",
+                               TunedThresholdClassifierCV(_logistic(), scoring=scoring,
+                                                          cv=2 if quick else 5)))
+            is_cost = label.startswith("cost")
+            results = [(model, _cv_row(est, X, y, scoring, cv, loss=is_cost))
+                       for model, est in models]
+            best = (min if is_cost else max)(r[1][0] for r in results)
+            for model, (mean, std, seconds) in results:
+                score, fit = _fmt(mean, std, seconds)
+                if mean == best:
+                    score = f"**{score}**"
+                rows.append([name, label, model, score, fit])
+    _table("Classification: 5-fold CV, test score of the metric each model "
+           "maximises (cost: lower is better; best in bold)",
+           ["data", "metric", "model", "mean ± std", "fit time (s)"], rows)
+
+
+# -- 2. regression ---------------------------------------------------------------------
+def regression(quick, seed):
+    X, y = load_diabetes(return_X_y=True)
+    budget = dict(max_iter=5) if quick else {}
+    cv = KFold(2 if quick else 5, shuffle=True, random_state=seed)
+    rows = []
+    for label, (scoring, quantile) in REGRESSION_METRICS.items():
+        _progress("diabetes", label)
+        models = [
+            ("GuidedESRegressor", GuidedESRegressor(scoring, random_state=seed,
+                                                    **budget)),
+            ("HuberRegressor", make_pipeline(StandardScaler(),
+                                             HuberRegressor(max_iter=1000))),
+            (f"QuantileRegressor(q={quantile})",
+             make_pipeline(StandardScaler(),
+                           QuantileRegressor(quantile=quantile, alpha=0.0))),
+        ]
+        results = [(model, _cv_row(est, X, y, scoring, cv, loss=True))
+                   for model, est in models]
+        best = min(r[1][0] for r in results)
+        for model, (mean, std, seconds) in results:
+            score, fit = _fmt(mean, std, seconds, digits=2)
+            if mean == best:
+                score = f"**{score}**"
+            rows.append(["diabetes", label, model, score, fit])
+    _table("Regression: 5-fold CV, test loss (lower is better; best in bold)",
+           ["data", "loss", "model", "mean ± std", "fit time (s)"], rows)
+
+
+# -- 3. initialisation -----------------------------------------------------------------
+def initialisation(quick, seed):
+    budget = dict(max_iter=5) if quick else {}
+    cases = [("breast cancer", load_breast_cancer(return_X_y=True), "f1"),
+             ("digits", load_digits(return_X_y=True), "accuracy")]
+    rows = []
+    for name, (X, y), scoring in cases:
+        if quick:
+            X, _, y, _ = train_test_split(X, y, train_size=200, stratify=y,
+                                          random_state=seed)
+        cv = StratifiedKFold(2 if quick else 5, shuffle=True, random_state=seed)
+        for init in ("surrogate", "random"):
+            _progress(name, f"init={init}")
+            est = GuidedESClassifier(scoring, init=init, random_state=seed, **budget)
+            res = cross_validate(est, X, y, scoring=scoring, cv=cv,
+                                 return_estimator=True)
+            start = np.mean([e.init_score_ for e in res["estimator"]])
+            end = np.mean([e.objective_curve_.max() for e in res["estimator"]])
+            rows.append([name, scoring, init, f"{start:.4f}", f"{end:.4f}",
+                         f"{res['test_score'].mean():.4f} ± {res['test_score'].std():.4f}",
+                         f"{res['fit_time'].mean():.2f}"])
+    _table("Initialisation: training score at the start and at the end, "
+           "5-fold CV test score",
+           ["data", "metric", "init", "train start", "train end", "test",
+            "fit time (s)"], rows)
+
+
+# -- 4. sign network ---------------------------------------------------------------------
+def _straight_through(X, y, hidden, n_iter, seed, learning_rate=0.01):
+    """Adam on the straight-through gradient of the log loss (surrogate only)."""
+    classes = np.unique(y)
+    mean, scale = X.mean(axis=0), X.std(axis=0)
+    scale[scale == 0] = 1.0
+    Xs = (X - mean) / scale
+    Y = np.eye(classes.size)[np.searchsorted(classes, y)]
+    shapes = _models.layer_shapes(X.shape[1], hidden, classes.size)
+    theta = _models.init_random(shapes, np.random.default_rng(seed))
+    weights = np.full(len(y), 1.0 / len(y))
+    rule = Adam(learning_rate)
+    state = rule.init(theta)
+    for _ in range(n_iter):
+        _, grad = _models.surrogate_loss_grad(theta, shapes, "sign", Xs, Y, weights,
+                                              "log_loss", 1e-3)
+        delta, state = rule.update(grad, state)
+        theta = theta + delta
+    layers = _models.unpack(theta, shapes)
+
+    def predict(X_new):
+        Z = _models.forward(layers, (X_new - mean) / scale, "sign")
+        return classes[Z.argmax(axis=1)]
+    return predict
+
+
+def sign_network(quick, seed):
+    X, y = load_digits(return_X_y=True)
+    if quick:
+        X, y = X[:400], y[:400]
+    hidden = (16,) if quick else (32,)
+    n_iter = 10 if quick else 1000
+    seeds = [seed] if quick else [seed, seed + 1, seed + 2]
+    n_pairs = 5
+    results = {}
+    for s in seeds:
+        X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, stratify=y,
+                                                  random_state=s)
+        _progress("sign network", f"split {s}")
+        common = dict(hidden_layer_sizes=hidden, init="random", max_iter=n_iter,
+                      n_pairs=n_pairs, random_state=s)
+        for label, est in [("Guided ES", GuidedESClassifier(**common)),
+                           ("pure ES", GuidedESClassifier(surrogate_loss=None, **common))]:
+            t = time.perf_counter()
+            est.fit(X_tr, y_tr)
+            results.setdefault(label, []).append(
+                (est.score(X_tr, y_tr), est.score(X_te, y_te), time.perf_counter() - t))
+        t = time.perf_counter()
+        with threadpool_limits(limits=1, user_api="blas"):   # as the estimators do
+            predict = _straight_through(X_tr, y_tr, hidden, n_iter, s)
+        results.setdefault("surrogate only (straight-through Adam)", []).append(
+            (np.mean(predict(X_tr) == y_tr), np.mean(predict(X_te) == y_te),
+             time.perf_counter() - t))
+    budgets = {"Guided ES": (n_iter * (2 * n_pairs + 1), n_iter),
+               "pure ES": (n_iter * (2 * n_pairs + 1), 0),
+               "surrogate only (straight-through Adam)": (0, n_iter)}
+    rows = []
+    for label, runs in results.items():
+        train, test, seconds = np.array(runs).T
+        nfev, ngrad = budgets[label]
+        rows.append([label, f"{nfev}", f"{ngrad}", f"{train.mean():.4f}",
+                     f"{test.mean():.4f} ± {test.std():.4f}", f"{seconds.mean():.2f}"])
+    _table(f"Sign network {X.shape[1]}-{'-'.join(map(str, hidden))}-10 on digits, "
+           f"{n_iter} iterations from the same random start, {len(seeds)} "
+           "split(s) 70/30: accuracy",
+           ["method", "score evaluations", "surrogate gradients", "train",
+            "test", "fit time (s)"], rows)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run in seconds (numbers mean nothing)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only", choices=["classification", "regression",
+                                           "initialisation", "network"])
+    args = parser.parse_args(argv)
+    sections = {"classification": classification, "regression": regression,
+                "initialisation": initialisation, "network": sign_network}
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # convergence chatter of the baselines
+        for name, run in sections.items():
+            if args.only in (None, name):
+                run(args.quick, args.seed)
+    print(f"\n(total {time.perf_counter() - start:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,239 @@
+"""Models and surrogate losses of the scikit-learn estimators, as pure functions.
+
+A model is a stack of layers ``(W_l, b_l)`` acting on standardised inputs:
+every layer but the last is followed by a non-differentiable activation
+('sign' or 'step'); the last is linear and gives the *raw output* ``Z``
+(shape ``(n_samples, n_outputs)``): the decision function of a classifier
+(one column for two classes, one per class otherwise) or the standardised
+prediction of a regressor. With no hidden layer the model is linear.
+
+All parameters live in one flat vector ``theta`` (layer after layer, each
+``W`` row-major then ``b``), the ``x`` that Guided ES moves.
+
+The surrogate gradient is the gradient of a smooth proxy loss plus an L2
+penalty on the weights (not the intercepts). Through a sign or step layer it
+is the straight-through estimator [1]_: back-propagation uses the derivative
+of the hard tanh, ``1{|a| <= 1}``, in place of the zero derivative of
+``sign`` (half of it for ``step = (1 + sign) / 2``).
+
+Nothing here keeps state or touches scikit-learn.
+
+References
+----------
+.. [1] Y. Bengio, N. Leonard and A. Courville, "Estimating or propagating
+   gradients through stochastic neurons for conditional computation",
+   arXiv:1308.3432, 2013.
+"""
+
+import numpy as np
+from scipy.special import expit, log_expit, logsumexp, softmax
+
+__all__ = [
+    "ACTIVATIONS", "CLASSIFICATION_LOSSES", "REGRESSION_LOSSES",
+    "layer_shapes", "n_parameters", "unpack", "pack", "forward",
+    "init_random", "penalty", "surrogate_loss_grad", "fold_scaling",
+    "unfold_scaling",
+]
+
+ACTIVATIONS = ("sign", "step")
+CLASSIFICATION_LOSSES = ("log_loss", "hinge", "squared_hinge")
+REGRESSION_LOSSES = ("squared_error", "absolute_error", "huber")
+HUBER_DELTA = 1.0  # in units of the standardised target
+
+
+# -- parameters ----------------------------------------------------------------
+def layer_shapes(n_features, hidden_layer_sizes, n_outputs):
+    """Shapes ``(fan_in, fan_out)`` of the weight matrices, input to output."""
+    sizes = (n_features, *hidden_layer_sizes, n_outputs)
+    return [(sizes[i], sizes[i + 1]) for i in range(len(sizes) - 1)]
+
+
+def n_parameters(shapes):
+    """Length of ``theta`` for layers of the given shapes."""
+    return sum(fan_in * fan_out + fan_out for fan_in, fan_out in shapes)
+
+
+def unpack(theta, shapes):
+    """Views ``[(W_1, b_1), ...]`` into the flat vector `theta`."""
+    layers, start = [], 0
+    for fan_in, fan_out in shapes:
+        W = theta[start:start + fan_in * fan_out].reshape(fan_in, fan_out)
+        start += fan_in * fan_out
+        b = theta[start:start + fan_out]
+        start += fan_out
+        layers.append((W, b))
+    return layers
+
+
+def pack(layers):
+    """The flat vector of layers ``[(W_1, b_1), ...]`` (a new array)."""
+    return np.concatenate([np.concatenate([np.ravel(W), np.ravel(b)])
+                           for W, b in layers])
+
+
+def init_random(shapes, rng):
+    """Glorot-uniform weights and zero intercepts, as a flat vector."""
+    layers = []
+    for fan_in, fan_out in shapes:
+        bound = np.sqrt(6.0 / (fan_in + fan_out))
+        layers.append((rng.uniform(-bound, bound, (fan_in, fan_out)),
+                       np.zeros(fan_out)))
+    return pack(layers)
+
+
+# -- the model -----------------------------------------------------------------
+def _activate(A, activation):
+    if activation == "sign":
+        return np.where(A > 0, 1.0, -1.0)
+    return (A > 0).astype(float)
+
+
+def _activation_surrogate_derivative(A, activation):
+    """Straight-through derivative: that of hard tanh (halved for 'step')."""
+    inside = (np.abs(A) <= 1.0).astype(float)
+    return inside if activation == "sign" else 0.5 * inside
+
+
+def forward(layers, X, activation, return_hidden=False):
+    """Raw output ``Z`` of the model at inputs `X`.
+
+    Parameters
+    ----------
+    layers : list of (W, b)
+    X : ndarray, shape (n_samples, n_features)
+    activation : {'sign', 'step'}
+        Activation of the hidden layers (unused without hidden layers).
+    return_hidden : bool
+        Also return the inputs ``H_l`` and pre-activations ``A_l`` of every
+        hidden layer, for back-propagation.
+
+    Returns
+    -------
+    Z : ndarray, shape (n_samples, n_outputs)
+    cache : list of (H, A), only with ``return_hidden=True``
+    """
+    H, cache = X, []
+    for W, b in layers[:-1]:
+        A = H @ W + b
+        cache.append((H, A))
+        H = _activate(A, activation)
+    W, b = layers[-1]
+    Z = H @ W + b
+    return (Z, cache + [(H, None)]) if return_hidden else Z
+
+
+def penalty(layers, l2):
+    """``l2 / 2`` times the squared norm of the weights (not intercepts)."""
+    return 0.5 * l2 * sum(float(np.vdot(W, W)) for W, _ in layers)
+
+
+# -- surrogate losses ------------------------------------------------------------
+def _loss_and_dZ(loss, Z, Y):
+    """Per-sample loss and its derivative with respect to the raw output.
+
+    ``Y`` encodes the target: for one output column, a float column (0/1
+    labels for classification, the standardised target for regression); for
+    several columns (multiclass), the one-hot matrix of the labels.
+    """
+    if loss == "log_loss" and Z.shape[1] == 1:
+        z, y = Z[:, 0], Y[:, 0]
+        values = -(y * log_expit(z) + (1.0 - y) * log_expit(-z))
+        return values, (expit(z) - y)[:, None]
+    if loss == "log_loss":
+        values = logsumexp(Z, axis=1) - np.sum(Z * Y, axis=1)
+        return values, softmax(Z, axis=1) - Y
+    if loss in ("hinge", "squared_hinge") and Z.shape[1] == 1:
+        s = 2.0 * Y[:, 0] - 1.0                      # labels as -1 / +1
+        margin = np.maximum(0.0, 1.0 - s * Z[:, 0])
+        if loss == "hinge":
+            return margin, (-s * (margin > 0))[:, None]
+        return margin ** 2, (-2.0 * s * margin)[:, None]
+    if loss in ("hinge", "squared_hinge"):
+        # Crammer-Singer: 1 + best wrong score - true score, if positive.
+        true_score = np.sum(Z * Y, axis=1)
+        rival = np.argmax(np.where(Y > 0, -np.inf, Z), axis=1)
+        rows = np.arange(Z.shape[0])
+        margin = np.maximum(0.0, 1.0 + Z[rows, rival] - true_score)
+        slope = (margin > 0).astype(float) if loss == "hinge" else 2.0 * margin
+        dZ = -slope[:, None] * Y
+        dZ[rows, rival] += slope
+        return (margin if loss == "hinge" else margin ** 2), dZ
+    r = Z - Y
+    if loss == "squared_error":
+        return 0.5 * np.sum(r ** 2, axis=1), r
+    if loss == "absolute_error":
+        return np.sum(np.abs(r), axis=1), np.sign(r)
+    if loss == "huber":
+        small = np.abs(r) <= HUBER_DELTA
+        values = np.where(small, 0.5 * r ** 2,
+                          HUBER_DELTA * (np.abs(r) - 0.5 * HUBER_DELTA))
+        return np.sum(values, axis=1), np.where(small, r, HUBER_DELTA * np.sign(r))
+    raise ValueError(f"unknown surrogate loss {loss!r}")
+
+
+def surrogate_loss_grad(theta, shapes, activation, X, Y, weights, loss, l2):
+    """Surrogate loss and its (straight-through) gradient at `theta`.
+
+    Parameters
+    ----------
+    theta : ndarray, shape (n_params,)
+    shapes : list of (fan_in, fan_out)
+        From `layer_shapes`.
+    activation : {'sign', 'step'}
+    X : ndarray, shape (n_samples, n_features)
+        Standardised inputs.
+    Y : ndarray, shape (n_samples, n_outputs)
+        Encoded targets (see `_loss_and_dZ`).
+    weights : ndarray, shape (n_samples,)
+        Sample weights summing to one.
+    loss : str
+        One of `CLASSIFICATION_LOSSES` or `REGRESSION_LOSSES`.
+    l2 : float
+        Strength of the L2 penalty on the weights.
+
+    Returns
+    -------
+    value : float
+        ``sum_i weights_i loss_i + l2 / 2 |W|^2``.
+    grad : ndarray, shape (n_params,)
+        Its gradient; exact for a linear model, the straight-through
+        estimator through hidden sign or step layers.
+    """
+    layers = unpack(theta, shapes)
+    Z, cache = forward(layers, X, activation, return_hidden=True)
+    values, dZ = _loss_and_dZ(loss, Z, Y)
+    value = float(weights @ values) + penalty(layers, l2)
+    delta = dZ * weights[:, None]                 # d value / d Z
+    grads = []
+    for (W, b), (H, _), below in zip(layers[::-1], cache[::-1],
+                                     [c[1] for c in cache[-2::-1]] + [None]):
+        grads.append((H.T @ delta + l2 * W, delta.sum(axis=0)))
+        if below is not None:                      # back through the activation
+            delta = (delta @ W.T) * _activation_surrogate_derivative(below, activation)
+    return value, pack(grads[::-1])
+
+
+# -- standardisation -------------------------------------------------------------
+def fold_scaling(layers, x_mean, x_scale, y_mean=0.0, y_scale=1.0):
+    """Layers acting on raw inputs (and giving raw outputs) from standardised ones.
+
+    For ``X_std = (X - x_mean) / x_scale`` and ``out = y_mean + y_scale * Z``,
+    the returned layers compute ``out`` from ``X`` directly.
+    """
+    W, b = layers[0]
+    W = W / x_scale[:, None]
+    b = b - x_mean @ W
+    folded = [(W, b)] + [(Wl.copy(), bl.copy()) for Wl, bl in layers[1:]]
+    W, b = folded[-1]
+    folded[-1] = (W * y_scale, b * y_scale + y_mean)
+    return folded
+
+
+def unfold_scaling(layers, x_mean, x_scale, y_mean=0.0, y_scale=1.0):
+    """Inverse of `fold_scaling`."""
+    W, b = layers[-1]
+    unfolded = [(Wl.copy(), bl.copy()) for Wl, bl in layers[:-1]]
+    unfolded.append(((W / y_scale), (b - y_mean) / y_scale))
+    W, b = unfolded[0]
+    unfolded[0] = (W * x_scale[:, None], b + x_mean @ W)
+    return unfolded

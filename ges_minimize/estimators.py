@@ -1,0 +1,916 @@
+"""scikit-learn estimators that maximise any scorer with Guided ES.
+
+`GuidedESClassifier` and `GuidedESRegressor` fit a linear model or a network
+with sign/step activations so as to maximise a scikit-learn scorer (accuracy,
+F1, a custom cost...) on the training data. The scorer is the objective that
+Guided ES evaluates; the gradient of a smooth proxy loss (log loss, hinge,
+squared error...) is the surrogate gradient that guides its search.
+
+The model and loss mathematics are in `ges_minimize._models`; NumPy
+versions of common scorers, used in the inner loop when they agree with
+scikit-learn's, are in `ges_minimize._fast_metrics`.
+"""
+
+import difflib
+import inspect
+import numbers
+import warnings
+
+import numpy as np
+from scipy.optimize import minimize
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.exceptions import UndefinedMetricWarning
+from sklearn.metrics import check_scoring, get_scorer_names
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+from scipy.special import expit, softmax
+from threadpoolctl import threadpool_limits
+
+from . import _fast_metrics, _models
+from ._evaluate import BatchEvaluator
+from ._guided_es import GuidedES
+from ._steps import Adam
+
+__all__ = ["GuidedESClassifier", "GuidedESRegressor"]
+
+#: Iterations of L-BFGS when minimising the surrogate loss for ``init``.
+INIT_MAXITER = 500
+#: Steps of straight-through Adam that initialise a network (``init='surrogate'``).
+INIT_NETWORK_STEPS = 200
+INIT_NETWORK_LEARNING_RATE = 0.01
+
+
+class _BaseGuidedES(BaseEstimator):
+    """Fitting and prediction shared by the classifier and the regressor."""
+
+    _parameter_constraints = {
+        "scoring": [str, callable, None],
+        "hidden_layer_sizes": ["array-like"],
+        "activation": [StrOptions(set(_models.ACTIVATIONS))],
+        "l2_regularization": [Interval(numbers.Real, 0, None, closed="left")],
+        "init": [StrOptions({"auto", "surrogate", "random"})],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_pairs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "subspace_dim": [Interval(numbers.Integral, 1, None, closed="left")],
+        "sigma": [Interval(numbers.Real, 0, None, closed="neither")],
+        "alpha": [Interval(numbers.Real, 0, 1, closed="both")],
+        "beta": [Interval(numbers.Real, 0, None, closed="neither")],
+        "step": [StrOptions({"sgd", "momentum", "adam"})],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "n_jobs": [numbers.Integral, None],
+    }
+
+    # -- fitting -----------------------------------------------------------------
+    def _fit(self, X, y, sample_weight):
+        # Thousands of small matrix products: BLAS threads only spin-wait.
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit_single_thread(X, y, sample_weight)
+
+    def _fit_single_thread(self, X, y, sample_weight):
+        first_fit = not (self.warm_start and hasattr(self, "coefs_"))
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32],
+                             y_numeric=not self._is_classifier(),
+                             ensure_min_samples=2, reset=first_fit)
+        X = np.asarray(X, dtype=np.float64)
+        scorer = self._scorer()
+        sample_weight = _check_sample_weight(sample_weight, X.shape[0])
+        Y = self._encode_target(y, first_fit)
+        if self._is_classifier() and np.unique(y[sample_weight > 0]).size < 2:
+            raise ValueError(
+                "GuidedESClassifier needs samples of at least 2 classes with a "
+                "positive sample_weight, but only one class has any")
+        hidden = _check_hidden_layer_sizes(self.hidden_layer_sizes)
+        rng = np.random.default_rng(
+            check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+
+        train, valid = self._split(y, rng)
+        data = _Data(X, y, Y, sample_weight)
+        fit_data = data.take(train)
+        scaling = self._scaling(fit_data)
+        shapes = _models.layer_shapes(X.shape[1], hidden, Y.shape[1])
+        surrogate = self._surrogate(shapes, scaling)
+
+        theta0 = self._initial_parameters(first_fit, shapes, scaling, fit_data,
+                                          surrogate, rng)
+        objective = _NegativeScore(self._template(), scorer, shapes, scaling)
+        init_score = -objective.checked(theta0, fit_data, self.scoring)
+        es = GuidedES(theta0, sigma=self.sigma, alpha=self.alpha, beta=self.beta,
+                      n_pairs=self.n_pairs,
+                      subspace_dim=min(self.subspace_dim, theta0.size),
+                      step=self.step, learning_rate=self.learning_rate, rng=rng)
+        full_batch = self.batch_size is None or self.batch_size >= len(train)
+        monitor = _Monitor(self.n_iter_no_change, self.tol,
+                           select=full_batch or valid is not None)
+        valid_data = None if valid is None else data.take(valid)
+        curve, valid_curve = self._optimise(es, objective, surrogate, fit_data,
+                                            valid_data, full_batch, monitor, rng)
+        theta = monitor.best_theta if monitor.select else es.x
+        self._set_layers(_models.fold_scaling(_models.unpack(theta, shapes),
+                                              *scaling))
+        self.n_iter_ = es.nit
+        self.objective_curve_ = np.asarray(curve)
+        self.init_score_ = init_score
+        self.best_iteration_ = monitor.best_iteration if monitor.select else es.nit
+        if valid is not None:
+            self.validation_curve_ = np.asarray(valid_curve)
+        elif hasattr(self, "validation_curve_"):
+            del self.validation_curve_
+        return self
+
+    def _optimise(self, es, objective, surrogate, fit_data, valid_data,
+                  full_batch, monitor, rng):
+        """The Guided ES iterations; the training and validation curves."""
+        curve, valid_curve = [], []
+
+        def record(theta, score):
+            curve.append(score)
+            if valid_data is not None:
+                valid_curve.append(-objective(theta, *valid_data.args))
+            return monitor.update(theta, valid_curve[-1] if valid_curve else score)
+
+        with _evaluator(objective, fit_data.args, self.n_jobs) as evaluate:
+            for _ in range(self.max_iter):
+                batch = fit_data if full_batch else fit_data.take(_stratified_sample(
+                    self._strata(fit_data.y), self.batch_size, rng))
+                if surrogate is not None:
+                    es.add_surrogate_grad(surrogate(es.x, batch)[1])
+                theta = es.x
+                # the antithetic pairs and the centre, all on the same rows
+                values = evaluate(np.vstack([es.ask(), theta]), batch.args)
+                es.tell(values[:-1])
+                if record(theta, -values[-1]):
+                    break
+            theta = es.x
+            record(theta, -evaluate(theta[None], fit_data.args)[0])
+        return curve, valid_curve
+
+    def _split(self, y, rng):
+        """Indices of the training and the validation part (or None)."""
+        n = y.shape[0]
+        if not self.early_stopping:
+            return np.arange(n), None
+        n_valid = int(np.ceil(self.validation_fraction * n))
+        if n_valid < 1 or n - n_valid < 2:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction!r} leaves "
+                f"{n - n_valid} training and {n_valid} validation samples of "
+                f"{n}; early_stopping needs at least 2 and 1")
+        valid = _stratified_sample(self._strata(y), n_valid, rng)
+        train = np.setdiff1d(np.arange(n), valid)
+        return train, valid
+
+    def _strata(self, y):
+        """Classes for stratified sampling (one stratum for a regressor)."""
+        return y if self._is_classifier() else np.zeros(y.shape[0])
+
+    def _scaling(self, data):
+        """``(x_mean, x_scale, y_mean, y_scale)`` from weighted moments."""
+        w = data.weights / data.weights.sum()
+        x_mean = w @ data.X
+        x_scale = np.sqrt(w @ (data.X - x_mean) ** 2)
+        x_scale[x_scale <= 1e-12 * np.maximum(1.0, np.abs(x_mean))] = 1.0
+        if self._is_classifier():
+            return x_mean, x_scale, 0.0, 1.0
+        y_mean = float(w @ data.Y[:, 0])
+        y_scale = float(np.sqrt(w @ (data.Y[:, 0] - y_mean) ** 2))
+        return x_mean, x_scale, y_mean, (y_scale if y_scale > 0 else 1.0)
+
+    def _surrogate(self, shapes, scaling):
+        """``surrogate(theta, data) -> (loss, gradient)``, or None."""
+        if self.surrogate_loss is None:
+            return None
+        return _Surrogate(shapes, self.activation, self.surrogate_loss,
+                          self.l2_regularization, scaling)
+
+    def _initial_parameters(self, first_fit, shapes, scaling, data, surrogate,
+                            rng):
+        if not first_fit:
+            old = [(W.shape[0], W.shape[1]) for W in self.coefs_]
+            if old != shapes:
+                raise ValueError(
+                    f"warm_start=True needs the layer shapes of the previous "
+                    f"fit, {old}, got {shapes}; set warm_start=False to refit")
+            layers = list(zip(self.coefs_, self.intercepts_))
+            return _models.pack(_models.unfold_scaling(layers, *scaling))
+        init = self.init
+        if init == "auto":
+            init = "random" if surrogate is None else "surrogate"
+        if init == "surrogate" and surrogate is None:
+            raise ValueError(
+                "init='surrogate' needs a surrogate loss, got surrogate_loss="
+                "None; use init='random' or 'auto'")
+        if init == "random":
+            return _models.init_random(shapes, rng)
+        if len(shapes) == 1:
+            return _minimize_surrogate(surrogate, np.zeros(_models.n_parameters(shapes)),
+                                       data)
+        return _straight_through_descent(surrogate, _models.init_random(shapes, rng),
+                                         data)
+
+    def _scorer(self):
+        scoring = self.scoring
+        if isinstance(scoring, str) and scoring not in get_scorer_names():
+            close = difflib.get_close_matches(scoring, get_scorer_names(), n=3)
+            hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+            raise ValueError(
+                f"scoring={scoring!r} is not a scikit-learn scorer name (see "
+                f"sklearn.metrics.get_scorer_names()){hint}")
+        if scoring is None:
+            return check_scoring(self)
+        try:
+            return check_scoring(self, scoring)
+        except ValueError as exc:
+            raise ValueError(f"scoring={scoring!r} is not usable: {exc}") from exc
+
+    def _template(self):
+        """An unfitted-looking copy of self that `_NegativeScore` fills in."""
+        template = object.__new__(type(self))
+        template.__dict__.update(
+            {key: value for key, value in self.__dict__.items()
+             if key not in ("feature_names_in_", "coefs_", "intercepts_",
+                            "coef_", "intercept_", "objective_curve_",
+                            "validation_curve_")})
+        return template
+
+    def _set_layers(self, layers):
+        self.coefs_ = [W for W, _ in layers]
+        self.intercepts_ = [b for _, b in layers]
+        if len(layers) == 1:
+            self._set_linear_attributes()
+        else:                      # a network has no coef_: drop a stale one
+            for name in ("coef_", "intercept_"):
+                self.__dict__.pop(name, None)
+
+    # -- prediction --------------------------------------------------------------
+    def _raw_output(self, X):
+        check_is_fitted(self, "coefs_")
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return _models.forward(list(zip(self.coefs_, self.intercepts_)), X,
+                               self.activation)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
+
+
+class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
+    """A classifier that maximises any scorer with Guided ES.
+
+    The model is linear (one weight vector for two classes, one per class
+    otherwise) or, with `hidden_layer_sizes`, a network whose hidden units
+    have a non-differentiable 'sign' or 'step' activation. Its parameters
+    maximise `scoring` on the training data: Guided ES [1]_ estimates the
+    ascent direction from antithetic pairs of scorer values, sampling its
+    perturbations mostly along the gradients of a smooth `surrogate_loss`
+    (with the straight-through estimator [2]_ through sign/step units).
+
+    Parameters
+    ----------
+    scoring : str, callable or None, default=None
+        What to maximise: a scorer name (``'f1'``, ``'balanced_accuracy'``,
+        see `sklearn.metrics.get_scorer_names`), a scorer object
+        (`sklearn.metrics.make_scorer`, e.g. with a cost matrix), or a
+        callable ``scorer(estimator, X, y) -> float``, greater is better.
+        ``None`` maximises accuracy.
+    surrogate_loss : {'log_loss', 'hinge', 'squared_hinge'} or None, \
+            default='log_loss'
+        Smooth proxy whose gradient (plus the L2 penalty) guides the search:
+        binary or multinomial (softmax) log loss, or the binary /
+        Crammer-Singer hinge. ``None`` runs pure ES (no guidance).
+    hidden_layer_sizes : tuple of int, default=()
+        Widths of the hidden layers; ``()`` is a linear model.
+    activation : {'sign', 'step'}, default='sign'
+        Activation of the hidden units: ``sign(a)`` in {-1, 1} or the step
+        ``1{a > 0}``.
+    l2_regularization : float, default=1e-3
+        L2 penalty on the weights (on standardised inputs) added to the
+        surrogate loss. It shapes the initialisation and the guiding
+        directions, not the maximised score.
+    init : {'auto', 'surrogate', 'random'}, default='auto'
+        Starting parameters. 'surrogate' minimises the penalised surrogate
+        loss: with L-BFGS for a linear model (the regularised logistic
+        regression or linear SVM), with 200 steps of straight-through Adam
+        for a network. 'random' draws Glorot-uniform weights. 'auto' is
+        'surrogate' when there is a surrogate loss, 'random' otherwise.
+    max_iter : int, default=300
+        Maximum number of Guided ES iterations, each evaluating the scorer at
+        ``2 * n_pairs + 1`` parameter vectors (the pairs and the centre).
+    n_pairs : int, default=5
+        Antithetic pairs ``P`` per iteration.
+    subspace_dim : int, default=3
+        Number ``k`` of recent surrogate gradients that span the guiding
+        subspace (at most the number of parameters).
+    sigma : float, default=0.3
+        Scale of the perturbations of the parameters, which act on
+        standardised inputs (and, for the regressor, a standardised target).
+    alpha : float, default=0.5
+        Share of the search variance in the full parameter space; the rest
+        is spent in the guiding subspace. 1 is pure ES. (Not a penalty, unlike
+        `alpha` in other scikit-learn estimators: see `l2_regularization`.)
+    beta : float, default=2.0
+        Scale of the gradient estimate (it matters only with ``step='sgd'``
+        or ``'momentum'``: Adam is invariant to it).
+    step : {'adam', 'sgd', 'momentum'}, default='adam'
+        Step rule applied to the gradient estimate. Adam makes the step size
+        independent of the scale of the score.
+    learning_rate : float or None, default=None
+        Step size of the rule; None takes the rule's default, 0.01 for
+        'adam' (about the move of each standardised parameter per
+        iteration), 0.2 for 'sgd' and 0.02 for 'momentum'.
+    batch_size : int or None, default=None
+        Rows per iteration. Each iteration draws a stratified minibatch and
+        evaluates the surrogate gradient, the centre and every antithetic
+        pair on it (common random numbers). None uses all the data.
+    early_stopping : bool, default=False
+        Hold out a stratified `validation_fraction` of the data, score the
+        centre on it at each iteration, stop after `n_iter_no_change`
+        iterations without improvement and keep the best parameters.
+    validation_fraction : float, default=0.1
+        Share of the data held out for early stopping.
+    n_iter_no_change : int or None, default=None
+        Stop after this many iterations without an improvement greater than
+        `tol` of the monitored score (the validation score with early
+        stopping, else the training score at the centre when `batch_size`
+        is None). None never stops before `max_iter`.
+    tol : float, default=0.0
+        Minimum improvement of the monitored score.
+    warm_start : bool, default=False
+        Start from the parameters of the previous fit.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialisation, the perturbations and the minibatches; an
+        int repeats a fit exactly, whatever `n_jobs`.
+    n_jobs : int or None, default=None
+        Workers evaluating the scorer at the ``2 * n_pairs + 1`` points of
+        an iteration, through joblib (honouring ``joblib.parallel_config``);
+        None is serial. A process pool costs milliseconds per iteration, so
+        it pays only for slow scorers or large data.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Weights of a linear model, on the original features.
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Intercepts of a linear model.
+    coefs_ : list of ndarray
+        Weight matrices of the layers, input to output; the first acts on
+        the original features.
+    intercepts_ : list of ndarray
+        Intercepts of the layers.
+    n_iter_ : int
+        Number of Guided ES iterations run.
+    objective_curve_ : ndarray of shape (n_iter_ + 1,)
+        The score being maximised at the centre before each iteration and
+        after the last, on the training data (on the iteration's minibatch
+        with `batch_size`, except the last entry; without the validation
+        part with early stopping).
+    validation_curve_ : ndarray of shape (n_iter_ + 1,)
+        The score on the validation part at the same points; only with
+        early stopping.
+    init_score_ : float
+        The training score of the initial parameters.
+    best_iteration_ : int
+        Iteration whose centre was kept: the best training score (full
+        batch), the best validation score (early stopping), or the last
+        iterate (minibatches without early stopping).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when X has string feature names.
+
+    See Also
+    --------
+    GuidedESRegressor : The regressor.
+    ges_minimize.GuidedES : The optimizer.
+
+    Notes
+    -----
+    Inputs are standardised with their (weighted) mean and standard
+    deviation before fitting, so `sigma` and `learning_rate` need no
+    adjustment to the scale of the features; the fitted weights are folded
+    back onto the original features.
+
+    The returned parameters are the best centre seen on the monitored score
+    (training or validation), the initial parameters included, so that the
+    training score is never below `init_score_` when `batch_size` is None.
+
+    References
+    ----------
+    .. [1] N. Maheswaranathan, L. Metz, G. Tucker, D. Choi and
+       J. Sohl-Dickstein, "Guided evolutionary strategies: augmenting random
+       search with surrogate gradients", ICML 2019. arXiv:1806.10230.
+    .. [2] Y. Bengio, N. Leonard and A. Courville, "Estimating or propagating
+       gradients through stochastic neurons for conditional computation",
+       arXiv:1308.3432, 2013.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from ges_minimize import GuidedESClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> clf = GuidedESClassifier(scoring="f1", max_iter=50, random_state=0)
+    >>> clf = clf.fit(X, y)
+    >>> clf.predict(X[:5])
+    array([0, 0, 0, 0, 0])
+    >>> bool(clf.objective_curve_.max() >= clf.init_score_)
+    True
+    """
+
+    _parameter_constraints = {
+        **_BaseGuidedES._parameter_constraints,
+        "surrogate_loss": [StrOptions(set(_models.CLASSIFICATION_LOSSES)), None],
+    }
+
+    def __init__(self, scoring=None, *, surrogate_loss="log_loss",
+                 hidden_layer_sizes=(), activation="sign",
+                 l2_regularization=1e-3, init="auto", max_iter=300, n_pairs=5,
+                 subspace_dim=3, sigma=0.3, alpha=0.5, beta=2.0, step="adam",
+                 learning_rate=None, batch_size=None, early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=None, tol=0.0,
+                 warm_start=False, random_state=None, n_jobs=None):
+        self.scoring = scoring
+        self.surrogate_loss = surrogate_loss
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.l2_regularization = l2_regularization
+        self.init = init
+        self.max_iter = max_iter
+        self.n_pairs = n_pairs
+        self.subspace_dim = subspace_dim
+        self.sigma = sigma
+        self.alpha = alpha
+        self.beta = beta
+        self.step = step
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to maximise `scoring` on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data; finite.
+        y : array-like of shape (n_samples,)
+            Class labels, at least two distinct.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights, given to the scorer and to the surrogate
+            loss.
+
+        Returns
+        -------
+        self : GuidedESClassifier
+            The fitted classifier.
+        """
+        return self._fit(X, y, sample_weight)
+
+    def _is_classifier(self):
+        return True
+
+    def _encode_target(self, y, first_fit):
+        check_classification_targets(y)
+        classes = np.unique(y)
+        if classes.size < 2:
+            raise ValueError(
+                "GuidedESClassifier needs samples of at least 2 classes in the "
+                f"data, but y contains only one class: {classes[0].tolist()!r}")
+        if first_fit:
+            self.classes_ = classes
+        elif not np.array_equal(classes, self.classes_):
+            raise ValueError(
+                f"warm_start=True needs the classes of the previous fit, "
+                f"{self.classes_.tolist()}, got {classes.tolist()}")
+        codes = np.searchsorted(self.classes_, y)
+        if classes.size == 2:
+            return codes[:, None].astype(np.float64)
+        return np.eye(classes.size)[codes]
+
+    def _set_linear_attributes(self):
+        self.coef_ = self.coefs_[0].T.copy()
+        self.intercept_ = self.intercepts_[0].copy()
+
+    def decision_function(self, X):
+        """Raw output of the model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes, positive values favour ``classes_[1]``; for
+            more, one column per class.
+        """
+        Z = self._raw_output(X)
+        return Z[:, 0] if Z.shape[1] == 1 else Z
+
+    def predict_proba(self, X):
+        """Class probabilities: logistic (two classes) or softmax of the output.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        Z = self._raw_output(X)
+        if Z.shape[1] == 1:
+            p = expit(Z[:, 0])
+            return np.column_stack([1.0 - p, p])
+        return softmax(Z, axis=1)
+
+    def predict(self, X):
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        """
+        Z = self._raw_output(X)
+        index = (Z[:, 0] > 0).astype(int) if Z.shape[1] == 1 else Z.argmax(axis=1)
+        return self.classes_[index]
+
+
+class GuidedESRegressor(RegressorMixin, _BaseGuidedES):
+    """A regressor that maximises any scorer with Guided ES.
+
+    The same method as `GuidedESClassifier` for a real target: the model
+    (linear, or a network with sign/step hidden units) maximises `scoring`
+    on the training data, guided by the gradient of `surrogate_loss`.
+
+    Parameters
+    ----------
+    scoring : str, callable or None, default=None
+        What to maximise, greater is better: a scorer name (for example
+        ``'neg_mean_absolute_error'``), a scorer object, or a callable
+        ``scorer(estimator, X, y)``. None maximises R^2.
+    surrogate_loss : {'squared_error', 'absolute_error', 'huber'} or None, \
+            default='squared_error'
+        Proxy loss on the standardised target whose gradient guides the
+        search ('huber' switches from squared to absolute at one standard
+        deviation of the target). None runs pure ES.
+    hidden_layer_sizes, activation, l2_regularization, init, max_iter, \
+n_pairs, subspace_dim, sigma, alpha, beta, step, learning_rate, batch_size, \
+early_stopping, validation_fraction, n_iter_no_change, tol, warm_start, \
+random_state, n_jobs
+        As in `GuidedESClassifier` (minibatches and the validation part are
+        drawn uniformly instead of stratified; 'surrogate' initialisation of a
+        linear model is ridge regression for 'squared_error').
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+        Weights of a linear model, on the original features.
+    intercept_ : float
+        Intercept of a linear model.
+    coefs_, intercepts_, n_iter_, objective_curve_, validation_curve_, \
+init_score_, best_iteration_, n_features_in_, feature_names_in_
+        As in `GuidedESClassifier`.
+
+    See Also
+    --------
+    GuidedESClassifier : The classifier, with more details.
+
+    Notes
+    -----
+    The target is standardised as well as the inputs, so `sigma` is relative
+    to its spread; the fitted weights predict on the original scale.
+
+    References
+    ----------
+    .. [1] N. Maheswaranathan, L. Metz, G. Tucker, D. Choi and
+       J. Sohl-Dickstein, "Guided evolutionary strategies: augmenting random
+       search with surrogate gradients", ICML 2019. arXiv:1806.10230.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from ges_minimize import GuidedESRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = GuidedESRegressor(scoring="neg_mean_absolute_error", max_iter=50,
+    ...                         random_state=0).fit(X, y)
+    >>> bool(reg.objective_curve_.max() >= reg.init_score_)
+    True
+    >>> reg.predict(X[:2]).shape
+    (2,)
+    """
+
+    _parameter_constraints = {
+        **_BaseGuidedES._parameter_constraints,
+        "surrogate_loss": [StrOptions(set(_models.REGRESSION_LOSSES)), None],
+    }
+
+    def __init__(self, scoring=None, *, surrogate_loss="squared_error",
+                 hidden_layer_sizes=(), activation="sign",
+                 l2_regularization=1e-3, init="auto", max_iter=300, n_pairs=5,
+                 subspace_dim=3, sigma=0.3, alpha=0.5, beta=2.0, step="adam",
+                 learning_rate=None, batch_size=None, early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=None, tol=0.0,
+                 warm_start=False, random_state=None, n_jobs=None):
+        self.scoring = scoring
+        self.surrogate_loss = surrogate_loss
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.l2_regularization = l2_regularization
+        self.init = init
+        self.max_iter = max_iter
+        self.n_pairs = n_pairs
+        self.subspace_dim = subspace_dim
+        self.sigma = sigma
+        self.alpha = alpha
+        self.beta = beta
+        self.step = step
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to maximise `scoring` on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data; finite.
+        y : array-like of shape (n_samples,)
+            Target values; finite.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights, given to the scorer and to the surrogate
+            loss.
+
+        Returns
+        -------
+        self : GuidedESRegressor
+            The fitted regressor.
+        """
+        return self._fit(X, y, sample_weight)
+
+    def _is_classifier(self):
+        return False
+
+    def _encode_target(self, y, first_fit):
+        return np.asarray(y, dtype=np.float64)[:, None]
+
+    def _set_linear_attributes(self):
+        self.coef_ = self.coefs_[0][:, 0].copy()
+        self.intercept_ = float(self.intercepts_[0][0])
+
+    def predict(self, X):
+        """Predicted target values.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        """
+        return self._raw_output(X)[:, 0]
+
+
+# -- helpers ---------------------------------------------------------------------
+class _Data:
+    """Rows of the training data: raw X, labels y, encoded Y, weights."""
+
+    def __init__(self, X, y, Y, weights):
+        self.X, self.y, self.Y, self.weights = X, y, Y, weights
+
+    def take(self, rows):
+        return _Data(self.X[rows], self.y[rows], self.Y[rows], self.weights[rows])
+
+    @property
+    def args(self):
+        """Arguments of `_NegativeScore` after the parameters."""
+        return self.X, self.y, self.weights
+
+
+class _Surrogate:
+    """Penalised surrogate loss and gradient on the standardised data."""
+
+    def __init__(self, shapes, activation, loss, l2, scaling):
+        self.shapes, self.activation = shapes, activation
+        self.loss, self.l2 = loss, l2
+        self.x_mean, self.x_scale, self.y_mean, self.y_scale = scaling
+
+    def __call__(self, theta, data):
+        X = (data.X - self.x_mean) / self.x_scale
+        Y = (data.Y - self.y_mean) / self.y_scale
+        w = data.weights / data.weights.sum()
+        return _models.surrogate_loss_grad(theta, self.shapes, self.activation,
+                                           X, Y, w, self.loss, self.l2)
+
+
+class _NegativeScore:
+    """``f(theta, X, y, w) = -scorer(model(theta), X, y)``: what Guided ES minimises.
+
+    Picklable, so that parallel workers can evaluate it. The model is a
+    shallow copy of `template` holding the layers of `theta`. For the scorer
+    names of `_fast_metrics` (checked equal to the scorer by `checked`), the
+    score is computed from the predictions directly, skipping the scorer's
+    input validation.
+    """
+
+    def __init__(self, template, scorer, shapes, scaling):
+        self.template, self.scorer = template, scorer
+        self.shapes, self.scaling = shapes, scaling
+        self.unit_weights = True
+        self.fast = None
+
+    def layers(self, theta):
+        return _models.fold_scaling(_models.unpack(theta, self.shapes),
+                                    *self.scaling)
+
+    def model(self, theta):
+        model = object.__new__(type(self.template))
+        model.__dict__.update(self.template.__dict__)
+        model._set_layers(self.layers(theta))
+        return model
+
+    def __call__(self, theta, X, y, weights):
+        if self.fast is not None:
+            return -self.fast_score(theta, X, y, weights)
+        kwargs = {} if self.unit_weights else {"sample_weight": weights}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UndefinedMetricWarning)
+            score = self.scorer(self.model(theta), X, y, **kwargs)
+        return -float(score)
+
+    def fast_score(self, theta, X, y, weights):
+        """The score of scorer name `fast` from the raw output."""
+        Z = _models.forward(self.layers(theta), X, self.template.activation)
+        classes = getattr(self.template, "classes_", None)
+        if classes is None:
+            return _fast_metrics.REGRESSION[self.fast](y, Z[:, 0], weights)
+        pred = (Z[:, 0] > 0).astype(np.intp) if Z.shape[1] == 1 else Z.argmax(axis=1)
+        cm = _fast_metrics.confusion_matrix(np.searchsorted(classes, y), pred,
+                                            weights, classes.size)
+        pos = np.flatnonzero(classes == 1) if classes.dtype.kind in "biuf" else []
+        return _fast_metrics.CLASSIFICATION[self.fast](
+            cm, int(pos[0]) if len(pos) else None)
+
+    def checked(self, theta, data, scoring):
+        """f at `theta`, with errors that name `scoring`; picks the fast path."""
+        self.unit_weights = bool(np.all(data.weights == 1.0))
+        if not self.unit_weights and not _accepts_sample_weight(self.scorer):
+            raise TypeError(
+                f"scoring={scoring!r} does not accept sample_weight, which "
+                "fit received; give a scorer with a sample_weight parameter")
+        self.fast = None
+        try:
+            value = self(theta, *data.args)
+        except Exception as exc:
+            raise ValueError(
+                f"scoring={scoring!r} failed on the training data at the "
+                f"initial parameters: {type(exc).__name__}: {exc}") from exc
+        if not np.isfinite(value):
+            raise ValueError(
+                f"scoring={scoring!r} returned {-value!r} on the training data "
+                "at the initial parameters; expected a finite number")
+        name = _fast_name(scoring, self.template)
+        if name is not None:
+            self.fast = name
+            try:
+                fast_value = self(theta, *data.args)
+            except Exception:
+                fast_value = np.nan
+            if not abs(fast_value - value) <= 1e-9 * max(1.0, abs(value)):
+                self.fast = None
+        return value
+
+
+def _fast_name(scoring, template):
+    """The `_fast_metrics` name computing `scoring`, or None."""
+    table = (_fast_metrics.CLASSIFICATION if hasattr(template, "classes_")
+             else _fast_metrics.REGRESSION)
+    if scoring is None:
+        scoring = "accuracy" if hasattr(template, "classes_") else "r2"
+    return scoring if isinstance(scoring, str) and scoring in table else None
+
+
+def _accepts_sample_weight(scorer):
+    try:
+        params = inspect.signature(scorer).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.name == "sample_weight" or p.kind is p.VAR_KEYWORD
+               for p in params)
+
+
+def _evaluator(objective, args, n_jobs):
+    """The batch evaluator of the fit (``n_jobs`` workers through joblib)."""
+    return BatchEvaluator(objective, args, n_jobs=n_jobs)
+
+
+class _Monitor:
+    """Best centre so far and the patience test on a score to maximise."""
+
+    def __init__(self, n_iter_no_change, tol, select):
+        self.n_iter_no_change, self.tol, self.select = n_iter_no_change, tol, select
+        self.best_score = -np.inf
+        self.best_theta = None
+        self.best_iteration = 0
+        self.iteration = 0
+        self.since_best = 0
+
+    def update(self, theta, score):
+        """Record the score of centre `theta`; True when patience ran out."""
+        if score > self.best_score + self.tol or self.best_theta is None:
+            self.best_score, self.best_theta = score, theta
+            self.best_iteration, self.since_best = self.iteration, 0
+        else:
+            self.since_best += 1
+        self.iteration += 1
+        return (self.select and self.n_iter_no_change is not None
+                and self.since_best >= self.n_iter_no_change)
+
+
+def _minimize_surrogate(surrogate, theta0, data):
+    """Minimiser of the penalised surrogate loss (L-BFGS)."""
+    result = minimize(surrogate, theta0, args=(data,), jac=True,
+                      method="L-BFGS-B",
+                      options={"maxiter": INIT_MAXITER, "maxfun": 2 * INIT_MAXITER,
+                               "gtol": 1e-10, "ftol": 1e-14})
+    return result.x
+
+
+def _straight_through_descent(surrogate, theta0, data):
+    """Adam on the straight-through gradient of the surrogate loss."""
+    rule = Adam(INIT_NETWORK_LEARNING_RATE)
+    theta, state = theta0, rule.init(theta0)
+    for _ in range(INIT_NETWORK_STEPS):
+        delta, state = rule.update(surrogate(theta, data)[1], state)
+        theta = theta + delta
+    return theta
+
+
+def _stratified_sample(strata, size, rng):
+    """`size` distinct rows, each stratum in proportion (largest remainder)."""
+    values, codes = np.unique(strata, return_inverse=True)
+    counts = np.bincount(codes)
+    quota = size * counts / counts.sum()
+    take = np.floor(quota).astype(int)
+    short = size - take.sum()
+    take[np.argsort(take - quota)[:short]] += 1
+    rows = [rng.permutation(np.flatnonzero(codes == c))[:take[c]]
+            for c in range(values.size)]
+    return np.sort(np.concatenate(rows))
+
+
+def _check_sample_weight(sample_weight, n_samples):
+    if sample_weight is None:
+        return np.ones(n_samples)
+    sample_weight = check_array(sample_weight, ensure_2d=False,
+                                dtype=np.float64, input_name="sample_weight")
+    if sample_weight.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight must have shape ({n_samples},), one weight per "
+            f"sample, got shape {sample_weight.shape}")
+    if np.any(sample_weight < 0):
+        raise ValueError(
+            f"sample_weight must be non-negative, got {sample_weight.min()!r}")
+    if not np.any(sample_weight > 0):
+        raise ValueError("sample_weight must not be all zero")
+    return sample_weight
+
+
+def _check_hidden_layer_sizes(sizes):
+    sizes = tuple(np.ravel(sizes).tolist()) if np.ndim(sizes) else (sizes,)
+    if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool)
+               and s >= 1 for s in sizes):
+        raise ValueError(
+            f"hidden_layer_sizes must be a tuple of positive integers, got "
+            f"{sizes!r}")
+    return sizes
