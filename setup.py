@@ -18,12 +18,16 @@ def _long_description():
 
 
 EXTRAS = {
-    "test": ["pytest>=7", "matplotlib>=3.6"],
     "dask": ["dask[distributed]>=2023.1"],
-    "bench": ["cma>=3.3", "nevergrad>=1.0", "matplotlib>=3.6"],
+    "bench": ["cma>=3.3", "nevergrad>=1.0", "matplotlib>=3.6",
+              "threadpoolctl>=3.1"],
     "examples": ["matplotlib>=3.6"],
-    "docs": ["sphinx>=7", "numpydoc>=1.6", "matplotlib>=3.6"],
+    "docs": ["sphinx>=7", "numpydoc>=1.6", "matplotlib>=3.6", "myst-parser>=2"],
 }
+# The test suite exercises everything: dask clusters, the docs build, the
+# quick benchmark against the peers and the examples.
+EXTRAS["test"] = sorted({"pytest>=7", "threadpoolctl>=3.1",
+                         *EXTRAS["dask"], *EXTRAS["bench"], *EXTRAS["docs"]})
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
 
 setup(
