@@ -12,11 +12,22 @@ Prints markdown tables:
 2. No surrogate at all (the quadratic, Rosenbrock and a shifted sphere, all
    at n = 1000): self-guided ES against vanilla ES and pycma's CMA-ES on the
    same budget.
-3. The subspace dimension k and the learning rate on the paper's problem.
+3. The subspace dimension k, the learning rate and alpha on the paper's
+   problem (k in {1, 3, 10, 20}, lr in {0.2, 0.4}, alpha in {0.25, 0.5,
+   0.75, 'auto'}; 3 seeds by default), with median and range, the true rho
+   ``|U^T grad| / |grad|`` of the guiding subspace over the second half of
+   the run, and, for k = 1 and k = 10 at alpha 0.5, that rho, the rho of the
+   newest surrogate, ``cos(grad, bias)``, ``|U^T bias|``, the estimated rho
+   and f - f* along the trajectory. These runs go through `GuidedES`'s
+   ask/tell loop in the order of `minimize_guided_es` (same results) so as to
+   read ``GuidedES.basis``.
 
-Run ``python benchmarks/adaptive.py`` (about 20 minutes on two cores) or
-``python benchmarks/adaptive.py --quick`` (a ~30 s smoke run with tiny
-budgets, whose numbers mean nothing).
+Run ``python benchmarks/adaptive.py`` (about 20 minutes on two cores for
+tables 1 and 2; table 3 is 96 runs of 10,000 iterations, about 12 minutes on
+two idle cores) or ``python benchmarks/adaptive.py --quick`` (a smoke run
+with tiny budgets, whose numbers mean nothing). ``--only subspace`` with
+``--ks``, ``--lrs``, ``--alphas`` runs part of table 3, and ``--cache DIR``
+keeps each run of it so that later calls (a larger grid) reuse them.
 
 The quadratic is evaluated cheaply but exactly: ``f(x) = x^T H x / 2 - c^T x
 + const`` with ``H = A^T A / m`` and ``c = A^T b / m`` computed once (the
@@ -31,12 +42,13 @@ whenever the centre leaves that line).
 import argparse
 import sys
 import time
+import warnings
 
 import numpy as np
 from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
-from ges_minimize import minimize_guided_es
+from ges_minimize import GuidedES, minimize_guided_es
 from ges_minimize.problems import PerturbedQuadratic, Rosenbrock, Sphere
 
 ALPHAS = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0)
@@ -255,31 +267,171 @@ def no_surrogate_table(seeds, budget, n_jobs):
         print(f"| {p} | " + " | ".join(cells) + " |")
 
 
-def subspace_table(seeds, iters, n_jobs):
-    configs = [(k, lr) for k in (1, 3, 10) for lr in (0.2, 0.4)]
-    jobs = [(_quadratic_run, "paper", seed, iters,
-             dict(alpha=alpha, subspace_dim=k, learning_rate=lr))
-            for alpha in (0.5, "auto") for k, lr in configs for seed in seeds]
-    out = iter(_parallel(jobs, n_jobs))
-    print(f"\n### Subspace dimension k and learning rate, paper regime: median "
-          f"f - f* over {len(seeds)} seeds, {2 * iters} evaluations\n")
-    print("| alpha | " + " | ".join(f"k={k}, lr={lr}" for k, lr in configs) + " |")
-    print("|---" * (len(configs) + 1) + "|")
-    for alpha in (0.5, "auto"):
-        cells = [_fmt(float(np.median([next(out)[0] for _ in seeds])))
-                 for _ in configs]
-        print(f"| {alpha} | " + " | ".join(cells) + " |")
+#: The grid of the subspace table (paper regime, sigma 0.1, beta 2, P = 1, SGD).
+SUBSPACE_KS = (1, 3, 10, 20)
+SUBSPACE_LRS = (0.2, 0.4)
+SUBSPACE_ALPHAS = (0.25, 0.5, 0.75, "auto")
+#: Configurations whose correlation along the trajectory is printed in full.
+TRAJECTORY = [(k, lr, 0.5) for k in (1, 10) for lr in SUBSPACE_LRS]
+#: Window edges, as fractions of the run, over which that correlation is averaged.
+WINDOW_EDGES = (0.0, 0.001, 0.01, 0.1, 0.5, 1.0)
+
+
+def _window_edges(iters):
+    return sorted({0} | {max(1, round(e * iters)) for e in WINDOW_EDGES})
+
+
+def _subspace_run(seed, iters, alpha, k, lr):
+    """One paper-regime run through `GuidedES`, with the true rho recorded.
+
+    The loop is that of `minimize_guided_es` (surrogate gradient at the
+    centre first, then ask and tell), so the run is the same. At every
+    iteration, with the basis ``U`` that shapes that iteration's
+    perturbations and the true gradient ``g`` at the centre, it records
+    ``|U^T g| / |g|`` (the true rho of the guiding subspace), the rho of the
+    newest surrogate alone, ``cos(g, bias)``, ``|U^T bias|`` (how much of the
+    fixed bias direction the subspace holds) and the estimated rho.
+
+    Returns f - f* at the end, an array (windows, 5) of those five means over
+    each window of `_window_edges`, and f - f* at the end of each window.
+    """
+    prob = FastQuadratic(seed, REGIMES["paper"], n_calls=iters)
+    opts = dict(PAPER, alpha=alpha, subspace_dim=k, learning_rate=lr)
+    es = GuidedES(prob.x0, rng=seed, **opts)
+    edges = _window_edges(iters)
+    trace = np.full((iters, 5), np.nan)
+    gaps = []
+    for t in range(iters):
+        es.add_surrogate_grad(prob.surrogate_grad(es.x))
+        g = prob.grad(es.x)
+        U = es.basis
+        g_norm = np.linalg.norm(g)
+        trace[t, :4] = (np.linalg.norm(U.T @ g) / g_norm, prob.true_rho[-1],
+                        (g @ prob.bias) / g_norm, np.linalg.norm(U.T @ prob.bias))
+        es.tell(prob.fun(es.ask().T))
+        trace[t, 4] = es.rho
+        if t + 1 in edges:
+            gaps.append(prob.value(es.x) - prob.f_star)
+    with warnings.catch_warnings():     # no rho estimate at iteration 1
+        warnings.simplefilter("ignore", RuntimeWarning)
+        windows = np.array([np.nanmean(trace[a:b], axis=0)
+                            for a, b in zip(edges[:-1], edges[1:])])
+    return prob.value(es.x) - prob.f_star, windows, gaps
+
+
+def _cached_subspace_run(cache, seed, iters, alpha, k, lr):
+    """`_subspace_run`, its result kept in the directory `cache` if not None.
+
+    The key is the arguments only: empty the directory after changing the
+    problem or the optimizer.
+    """
+    if cache is None:
+        return _subspace_run(seed, iters, alpha, k, lr)
+    import os
+    import pickle
+    path = os.path.join(cache, f"subspace-{seed}-{iters}-{alpha}-{k}-{lr}.pkl")
+    if os.path.exists(path):
+        with open(path, "rb") as file:
+            return pickle.load(file)
+    result = _subspace_run(seed, iters, alpha, k, lr)
+    os.makedirs(cache, exist_ok=True)
+    with open(path + ".tmp", "wb") as file:
+        pickle.dump(result, file)
+    os.replace(path + ".tmp", path)
+    return result
+
+
+def subspace_table(seeds, iters, n_jobs, ks=SUBSPACE_KS, lrs=SUBSPACE_LRS,
+                   alphas=SUBSPACE_ALPHAS, cache=None):
+    configs = [(k, lr) for k in ks for lr in lrs]
+    keys = [(k, lr, a) for k, lr in configs for a in alphas]
+    jobs = [(_cached_subspace_run, cache, seed, iters, a, k, lr)
+            for k, lr, a in keys for seed in seeds]
+    # the most expensive (largest k) first, so the two workers end together
+    order = sorted(range(len(jobs)), key=lambda i: -jobs[i][5])
+    done = _parallel([jobs[i] for i in order], n_jobs)
+    results = [None] * len(jobs)
+    for i, r in zip(order, done):
+        results[i] = r
+    runs = {key: results[j * len(seeds):(j + 1) * len(seeds)]
+            for j, key in enumerate(keys)}
+
+    print(f"\n### Subspace dimension k, learning rate and alpha, paper regime "
+          f"(n = 1000, bias 1, noise 1.5): f - f* after {2 * iters} "
+          f"evaluations, median [min, max] over {len(seeds)} seeds\n")
+    print("sigma 0.1, beta 2, P = 1, SGD; surrogate at the centre before each "
+          "sample, as in `minimize_guided_es`.\n")
+    print("| k | lr | " + " | ".join(f"alpha={a}" for a in alphas)
+          + " | best |")
+    print("|---" * (len(alphas) + 3) + "|")
+    best_all = None
+    for k, lr in configs:
+        cells, medians = [], []
+        for a in alphas:
+            gaps = [r[0] for r in runs[k, lr, a]]
+            med = float(np.median(gaps))
+            medians.append(med)
+            cells.append(f"{_fmt(med)} [{_fmt(min(gaps))}, {_fmt(max(gaps))}]")
+            if best_all is None or med < best_all[0]:
+                best_all = (med, k, lr, a)
+        best = alphas[int(np.argmin(medians))]
+        print(f"| {k} | {lr} | " + " | ".join(cells) + f" | {best} |")
+    med, k, lr, a = best_all
+    print(f"\nBest cell: k = {k}, lr = {lr}, alpha = {a}: median {_fmt(med)}.")
+
+    half = len(_window_edges(iters)) - 2          # the last window: 2nd half
+    print("\nTrue rho |U^T grad| / |grad| of the guiding subspace over the "
+          "second half of the run (mean over the iterations, median over "
+          "the seeds):\n")
+    print("| k | lr | " + " | ".join(f"alpha={a}" for a in alphas) + " |")
+    print("|---" * (len(alphas) + 2) + "|")
+    for k, lr in configs:
+        cells = [f"{np.median([r[1][half, 0] for r in runs[k, lr, a]]):.3f}"
+                 for a in alphas]
+        print(f"| {k} | {lr} | " + " | ".join(cells) + " |")
+
+    edges = _window_edges(iters)
+    names = ("true rho of U", "rho of newest surrogate", "cos(grad, bias)",
+             "abs(U^T bias)", "estimated rho")
+    print("\nAlong the trajectory (mean over each window of iterations, then "
+          f"over the seeds; 1/sqrt(n) = {1 / np.sqrt(1000):.3f}):\n")
+    print("| k | lr | alpha | quantity | " + " | ".join(
+        f"it {a + 1}-{b}" for a, b in zip(edges[:-1], edges[1:])) + " |")
+    print("|---" * (len(edges) + 3) + "|")
+    for k, lr, a in TRAJECTORY:
+        if (k, lr, a) not in runs:
+            continue
+        rs = runs[k, lr, a]
+        windows = np.mean([r[1] for r in rs], axis=0)
+        for q, name in enumerate(names):
+            print(f"| {k} | {lr} | {a} | {name} | "
+                  + " | ".join(f"{v:.3f}" for v in windows[:, q]) + " |")
+        gaps = np.median([r[2] for r in rs], axis=0)
+        print(f"| {k} | {lr} | {a} | f - f* at window end (median) | "
+              + " | ".join(_fmt(v) for v in gaps) + " |")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 2 seeds, 300 iterations")
-    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--seeds", type=int, default=None,
+                        help="seeds per cell (default 5; 3 for the subspace "
+                             "table, whose grid is 32 configurations)")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--only", choices=("regimes", "no-surrogate", "subspace"))
+    parser.add_argument("--ks", type=int, nargs="+", default=SUBSPACE_KS,
+                        help="subspace table: subspace dimensions")
+    parser.add_argument("--lrs", type=float, nargs="+", default=SUBSPACE_LRS,
+                        help="subspace table: learning rates")
+    parser.add_argument("--alphas", nargs="+", default=SUBSPACE_ALPHAS,
+                        help="subspace table: alphas (numbers or 'auto')")
+    parser.add_argument("--cache", default=None,
+                        help="subspace table: directory keeping each run's "
+                             "result, so that a later call reuses it")
     args = parser.parse_args()
-    seeds = range(2 if args.quick else args.seeds)
+    seeds = range(2 if args.quick else args.seeds or 5)
+    subspace_seeds = range(2 if args.quick else args.seeds or 3)
     iters = 300 if args.quick else 10_000
     start = time.perf_counter()
     if args.only in (None, "regimes"):
@@ -287,7 +439,9 @@ def main():
     if args.only in (None, "no-surrogate"):
         no_surrogate_table(seeds, 2 * iters, args.n_jobs)
     if args.only in (None, "subspace"):
-        subspace_table(seeds[:3], iters, args.n_jobs)
+        alphas = [a if a == "auto" else float(a) for a in args.alphas]
+        subspace_table(subspace_seeds, iters, args.n_jobs, tuple(args.ks),
+                       tuple(args.lrs), tuple(alphas), args.cache)
     print(f"\n({time.perf_counter() - start:.0f} s)")
 
 
