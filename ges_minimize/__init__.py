@@ -26,7 +26,23 @@ from ._minimize import Status, minimize_guided_es
 from ._steps import SGD, Adam, Momentum, make_step
 from .theory import expected_squared_error, optimal_beta, optimal_hyperparameters
 from . import problems
-from .estimators import GuidedESClassifier, GuidedESRegressor
+
+_LAZY = {"GuidedESClassifier": "estimators", "GuidedESRegressor": "estimators"}
+
+
+def __getattr__(name):
+    # The estimators import scikit-learn, which takes seconds: load them on
+    # first use, so that `import ges_minimize` (and every joblib or dask
+    # worker unpickling a task) stays light.
+    if name in _LAZY:
+        import importlib
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     "minimize_guided_es",

@@ -263,6 +263,10 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
         args = (args,)
     objective, grad_at, fun_and_grad = _objective_and_surrogate(
         fun, surrogate_grad, jac)
+    if fun_and_grad and vectorized:
+        raise ValueError(
+            "jac=True cannot be combined with vectorized=True: give the "
+            "surrogate gradient as a separate callable")
 
     if tol is not None:
         tol = check_real(tol, "tol", low=0)
@@ -292,6 +296,8 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
     x = es.x
     if fun_and_grad:
         f_final, _ = _split_fun_and_grad(fun(x, *args))
+    elif vectorized:
+        f_final = as_scalar(objective(x[:, None], *args))   # one column
     else:
         f_final = as_scalar(objective(x, *args))
     nfev = loop.nfev + 1

@@ -350,3 +350,18 @@ def test_no_warning_for_known_options():
                               subspace_dim=1, step="sgd", learning_rate=0.1,
                               maxiter=3, maxfev=100, ftarget=None, ftol=None,
                               xtol=None, patience=10, rng=0, disp=False))
+
+
+def test_vectorized_final_value_uses_a_column():
+    calls = []
+
+    def f_cols(X):
+        calls.append(X.shape)
+        return 0.5 * np.sum((X - 1.0) ** 2, axis=0)
+
+    res = minimize_guided_es(f_cols, np.zeros(3), biased, vectorized=True,
+                             n_pairs=2, maxiter=5, rng=0)
+    assert calls[-1] == (3, 1) and set(calls[:-1]) == {(3, 4)}
+    assert res.fun == pytest.approx(quad(res.x), rel=1e-12)
+    with pytest.raises(ValueError, match="vectorized"):
+        minimize_guided_es(quad_and_grad, np.zeros(3), jac=True, vectorized=True)
