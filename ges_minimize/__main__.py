@@ -21,8 +21,9 @@ from ges_minimize.problems import PerturbedQuadratic
 PAPER = dict(sigma=0.1, beta=2.0, n_pairs=1, subspace_dim=1, step="sgd",
              learning_rate=0.2)
 #: Descent on the surrogate diverges on this problem for rates >= 0.02 (the
-#: fixed bias leaves a ray of neutral points along which the noise wanders).
-DESCENT_RATE = 0.01
+#: fixed bias leaves a ray of neutral points along which the noise wanders)
+#: and drifts up slowly at 0.01; at 0.005 it settles near 0.06.
+DESCENT_RATE = 0.005
 
 
 def _checkpoints(budget):

@@ -196,13 +196,17 @@ class PerturbedQuadratic(_BiasedSurrogateProblem):
         # the minimum-norm solution), about twice as fast as the SVD driver.
         self.x_star = lstsq(self.A, self.b, lapack_driver="gelsy")[0]
         self.f_star = self.fun(self.x_star)
+        # grad = H x - c with H = A^T A / m: one n x n product per call
+        # instead of two m x n ones.
+        self._H = self.A.T @ self.A / self.m
+        self._c = self.A.T @ self.b / self.m
 
     def _fun(self, x):
         r = self.A @ x - self.b
         return r @ r / (2 * self.m)
 
     def _grad(self, x):
-        return self.A.T @ (self.A @ x - self.b) / self.m
+        return self._H @ x - self._c
 
 
 class Rosenbrock(_BiasedSurrogateProblem):
