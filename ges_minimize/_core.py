@@ -68,13 +68,13 @@ def subspace_basis(gradients):
         raise ValueError(
             f"gradients must be a 2-D array (n, m), got shape {G.shape}")
     n = G.shape[0]
-    if G.shape[1] == 1:                      # fast path for one gradient
-        norm = np.linalg.norm(G)
-        if 0 < norm < np.inf and np.isfinite(1.0 / norm):
-            return G / norm
-    scale = np.max(np.abs(G), axis=0) if G.size else np.zeros(G.shape[1])
-    G = G[:, scale > 0] / scale[scale > 0]   # rescale first: no underflow
-    G /= np.linalg.norm(G, axis=0)
+    norms = np.linalg.norm(G, axis=0)
+    if G.shape[1] and np.all((norms > 1e-150) & (norms < 1e150)):
+        G = G / norms                        # one pass when no norm is extreme
+    else:                                    # rescale first: no under/overflow
+        scale = np.max(np.abs(G), axis=0) if G.size else np.zeros(G.shape[1])
+        G = G[:, scale > 0] / scale[scale > 0]
+        G /= np.linalg.norm(G, axis=0)
     if G.shape[1] <= 1:
         return G                             # one direction: already a basis
     Q, R, _ = scipy.linalg.qr(G, mode="economic", pivoting=True,

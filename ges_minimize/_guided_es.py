@@ -292,9 +292,9 @@ class GuidedES:
             alpha = self._choose_alpha()
             eps = sample_perturbations(self._U, self.n_pairs, self.sigma,
                                        alpha, self.rng, n=self.n)
-            points = np.concatenate([self._x + eps, self._x - eps])
+            raw_eps = eps
+            points = self._points_around(raw_eps)
             if self.bounds is not None:
-                np.clip(points, *self.bounds, out=points)
                 half = self.n_pairs
                 eps = 0.5 * (points[:half] - points[half:])
             k = self._U.shape[1]
@@ -302,8 +302,19 @@ class GuidedES:
                 w_sq = np.sum((eps @ self._U) ** 2, axis=1) / (k * self.sigma**2)
             else:
                 w_sq = np.zeros(self.n_pairs)
-            self._pending = (eps, points, alpha if k else 1.0, w_sq, k)
-        return self._pending[1].copy()
+            self._pending = (eps, raw_eps, alpha if k else 1.0, w_sq, k)
+            return points
+        return self._points_around(self._pending[1])
+
+    def _points_around(self, eps):
+        """A new array of ``x + eps`` over ``x - eps``, clipped to the box."""
+        half = self.n_pairs
+        points = np.empty((2 * half, self.n))
+        np.add(self._x, eps, out=points[:half])
+        np.subtract(self._x, eps, out=points[half:])
+        if self.bounds is not None:
+            np.clip(points, *self.bounds, out=points)
+        return points
 
     def _choose_alpha(self):
         """The alpha of the next sample: fixed, or from the rho estimate."""

@@ -239,3 +239,13 @@ def test_bad_constructor_input(kwargs, error, match):
     kwargs = {"x0": [0.1, 0.2, 0.3], **kwargs}
     with pytest.raises(error, match=match):
         GuidedES(kwargs.pop("x0"), **kwargs)
+
+
+def test_points_belong_to_the_caller():
+    es = GuidedES(np.ones(3), n_pairs=2, rng=0)
+    points = es.ask()
+    expected = points.copy()
+    points[:] = 123.0                       # the caller may write into them
+    assert_array_equal(es.ask(), expected)
+    es.tell([sphere(p) for p in expected])
+    assert np.all(np.abs(es.x) < 10)
