@@ -229,9 +229,6 @@ class GuidedES:
         self._U = np.zeros((n, 0))
         self._pending = None
         self._rho_estimator = RhoEstimator(halflife=AUTO_HALFLIFE)
-        self._alpha_min = AUTO_ALPHA_MIN
-        self._outside_share = AUTO_OUTSIDE_SHARE
-        self._warmup = AUTO_WARMUP
         self.rho = np.nan
         self.current_alpha = AUTO_ALPHA_START if self.alpha == "auto" else self.alpha
         self.current_beta = AUTO_BETA_START if self.beta == "auto" else self.beta
@@ -273,7 +270,11 @@ class GuidedES:
         self.njev += 1
         if not np.any(g):
             return
-        self._buffer.append(g.copy())
+        self._push_direction(g.copy())
+
+    def _push_direction(self, g):
+        """Append a non-zero vector to the buffer and rebuild the basis."""
+        self._buffer.append(g)
         self._U = subspace_basis(np.column_stack(self._buffer)
                                  if self.subspace_dim > 1 else g[:, None])
 
@@ -321,12 +322,12 @@ class GuidedES:
         self.current_alpha = self.alpha
         if self.alpha == "auto":
             k = self._U.shape[1]
-            if self._rho_estimator.n_pairs_seen < self._warmup:
+            if self._rho_estimator.n_pairs_seen < AUTO_WARMUP:
                 alpha = AUTO_ALPHA_START
             else:
                 alpha, _ = auto_hyperparameters(
-                    self.rho, self.n, k, self.n_pairs, alpha_min=self._alpha_min,
-                    outside_share=self._outside_share)
+                    self.rho, self.n, k, self.n_pairs, alpha_min=AUTO_ALPHA_MIN,
+                    outside_share=AUTO_OUTSIDE_SHARE)
             self.current_alpha = alpha
         return self.current_alpha
 
@@ -390,8 +391,7 @@ class GuidedES:
         self.nfev += 2 * half
         self._pending = None
         if self.self_guided and n_valid and np.any(g):
-            self._buffer.append(g)
-            self._U = subspace_basis(np.column_stack(self._buffer))
+            self._push_direction(g)
         if surrogate_grad is not None:
             self.add_surrogate_grad(surrogate_grad)
 

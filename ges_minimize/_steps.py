@@ -15,6 +15,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._validation import check_real
+
 __all__ = ["SGD", "Momentum", "Adam", "make_step"]
 
 
@@ -42,7 +44,8 @@ class SGD:
     """
 
     def __init__(self, learning_rate=0.2):
-        self.learning_rate = _check_positive(learning_rate, "learning_rate")
+        self.learning_rate = check_real(learning_rate, "learning_rate",
+                                        low=0, low_open=True)
 
     def init(self, x):
         return SGDState()
@@ -85,7 +88,8 @@ class Momentum:
     """
 
     def __init__(self, learning_rate=0.02, mass=0.9):
-        self.learning_rate = _check_positive(learning_rate, "learning_rate")
+        self.learning_rate = check_real(learning_rate, "learning_rate",
+                                        low=0, low_open=True)
         if not 0.0 <= mass < 1.0:
             raise ValueError(f"mass must be in [0, 1), got {mass!r}")
         self.mass = float(mass)
@@ -138,12 +142,13 @@ class Adam:
     """
 
     def __init__(self, learning_rate=0.01, b1=0.9, b2=0.999, eps=1e-8):
-        self.learning_rate = _check_positive(learning_rate, "learning_rate")
+        self.learning_rate = check_real(learning_rate, "learning_rate",
+                                        low=0, low_open=True)
         for name, value in (("b1", b1), ("b2", b2)):
             if not 0.0 <= value < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), got {value!r}")
         self.b1, self.b2 = float(b1), float(b2)
-        self.eps = _check_positive(eps, "eps")
+        self.eps = check_real(eps, "eps", low=0, low_open=True)
 
     def init(self, x):
         zeros = np.zeros_like(x, dtype=float)
@@ -209,11 +214,3 @@ def make_step(step="sgd", learning_rate=None):
             f"object {step!r}; set the rate on the object instead")
     return step
 
-
-def _check_positive(value, name):
-    if isinstance(value, bool) or not np.isscalar(value) or not np.isreal(value):
-        raise TypeError(f"{name} must be a positive real number, got {value!r}")
-    value = float(value)
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return value

@@ -43,9 +43,13 @@ def check_int(value, name, low=None, high=None):
         raise TypeError(f"{name} must be an integer, got {_short(value)}")
     value = int(value)
     if (low is not None and value < low) or (high is not None and value > high):
-        lo = "-inf" if low is None else low
-        hi = "inf" if high is None else high
-        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value}")
+        if high is None:
+            expected = f">= {low}"
+        elif low is None:
+            expected = f"<= {high}"
+        else:
+            expected = f"in [{low}, {high}]"
+        raise ValueError(f"{name} must be an integer {expected}, got {value}")
     return value
 
 

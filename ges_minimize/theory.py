@@ -20,6 +20,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._validation import check_int
+
 __all__ = ["expected_squared_error", "optimal_beta", "optimal_hyperparameters",
            "OptimalHyperparameters"]
 
@@ -75,22 +77,11 @@ def _check_positive(value, name):
     return array
 
 
-def _check_count(value, name, low=1, high=None):
-    """An integer in [low, high]."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    value = int(value)
-    if value < low or (high is not None and value > high):
-        expected = f">= {low}" if high is None else f"in [{low}, {high}]"
-        raise ValueError(f"{name} must be an integer {expected}, got {value}")
-    return value
-
-
 def _check_setting(rho, n, k, n_pairs):
     """Checked ``(rho^2, n, k, P)``."""
-    n = _check_count(n, "n")
-    k = _check_count(k, "k", 1, n)
-    P = _check_count(n_pairs, "n_pairs")
+    n = check_int(n, "n", 1)
+    k = check_int(k, "k", 1, n)
+    P = check_int(n_pairs, "n_pairs", 1)
     rho = _check_fraction(rho, "rho")
     if k == n:
         # U spans R^n, so |U^T grad| = |grad| = 1 whatever the gradient.
