@@ -9,7 +9,8 @@ what is timed. Both run the same number of iterations from the same start.
 Scaling: time per iteration and peak traced memory (`tracemalloc`, which
 sees numpy's buffers) of `minimize_guided_es` for n = 10^3 .. 10^6 at
 k = 10, P = 10, next to the cost of drawing the same random numbers
-(``P x n`` and ``P x k`` standard normals) and of the subspace basis.
+(``P x n`` and ``P x k`` standard normals), of the library's update of
+the subspace basis for one new gradient, and of a full QR of the buffer.
 
 Everything runs on one BLAS thread (the caller sets it). Timings are the
 minimum over interleaved repeats, the usual defence against a busy machine.
@@ -23,6 +24,7 @@ import numpy as np
 import scipy.linalg
 
 from ges_minimize import minimize_guided_es, subspace_basis
+from ges_minimize._subspace import GuideBuffer
 
 __all__ = ["CheapProblem", "bare_loop", "measure_overhead", "measure_scaling"]
 
@@ -183,7 +185,15 @@ def measure_scaling(ns=(10**3, 10**4, 10**5, 10**6), k=10, P=10,
                 rng.standard_normal((P, n))
                 rng.standard_normal((P, k))
 
+        guide = GuideBuffer(n, k)
+        for g in G.T:
+            guide.push(g)
+
         def basis():
+            for i in range(it):
+                guide.push(G[:, i % k])
+
+        def qr_basis():
             for _ in range(it):
                 subspace_basis(G)
 
@@ -191,6 +201,7 @@ def measure_scaling(ns=(10**3, 10**4, 10**5, 10**6), k=10, P=10,
         t_obj = _per_iteration(objective, it, repeats)
         t_rand = _per_iteration(draws, it, repeats)
         t_basis = _per_iteration(basis, it, repeats)
+        t_qr = _per_iteration(qr_basis, it, repeats)
         del points, G
         tracemalloc.start()
         tracemalloc.reset_peak()
@@ -200,7 +211,7 @@ def measure_scaling(ns=(10**3, 10**4, 10**5, 10**6), k=10, P=10,
         tracemalloc.stop()
         rows.append(dict(n=n, k=k, P=P, iterations=it, library=t_lib,
                          objective=t_obj, own=t_lib - t_obj, random=t_rand,
-                         basis=t_basis, ratio=(t_lib - t_obj) / t_rand,
+                         basis=t_basis, qr_basis=t_qr, ratio=(t_lib - t_obj) / t_rand,
                          peak=peak, peak_units=peak / (8.0 * n * (k + P))))
     return rows
 

@@ -126,15 +126,31 @@ def sample_perturbations(U, n_pairs, sigma, alpha, rng, n=None):
     >>> np.round(eps.var(axis=0), 2)     # all the variance along U
     array([1., 0., 0., 0.])
     """
+    U = np.asarray(U, dtype=float)
     n = U.shape[0] if n is None else n
-    k = U.shape[1]
+
+    def add_combination(out, z):
+        out += z @ U.T
+
+    return draw_perturbations(rng, n_pairs, n, U.shape[1], sigma, alpha,
+                              add_combination)
+
+
+def draw_perturbations(rng, n_pairs, n, k, sigma, alpha, add_combination):
+    """`sample_perturbations` for a basis given as an operation.
+
+    ``add_combination(out, z)`` must add ``z @ U.T`` to `out` (P x n) in
+    place, for ``z`` of shape (P, k). Draws ``z_n`` first, then ``z_k`` when
+    ``k > 0`` and ``alpha < 1``; each element of the result is scaled once.
+    """
     if k == 0:
         alpha = 1.0
-    eps = np.sqrt(alpha / n) * rng.standard_normal((n_pairs, n))
+    eps = rng.standard_normal((n_pairs, n))
+    eps *= sigma * np.sqrt(alpha / n)
     if alpha < 1.0:
         z_k = rng.standard_normal((n_pairs, k))
-        eps += np.sqrt((1.0 - alpha) / k) * (z_k @ U.T)
-    eps *= sigma
+        z_k *= sigma * np.sqrt((1.0 - alpha) / k)
+        add_combination(eps, z_k)
     return eps
 
 

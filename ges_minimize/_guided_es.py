@@ -1,12 +1,11 @@
 """The ask/tell Guided ES optimizer."""
 
-import collections
-
 import numpy as np
 
 from ._adaptive import RhoEstimator, auto_hyperparameters
-from ._core import antithetic_estimate, sample_perturbations, subspace_basis
+from ._core import antithetic_estimate, draw_perturbations
 from ._steps import make_step
+from ._subspace import GuideBuffer
 from ._validation import (check_bounds, check_int, check_real, check_rng,
                           check_vector, check_x0)
 
@@ -134,10 +133,13 @@ class GuidedES:
     computation as the values.
 
     **Subspace.** The guiding basis ``U`` spans the non-zero gradients in the
-    buffer (see `subspace_basis`); with ``r < k`` independent directions so
-    far, the subspace share of the variance is spread over those ``r``
-    (``(1 - alpha) / r`` each). With an empty buffer the perturbations are
-    those of vanilla ES.
+    buffer; with ``r < k`` independent directions so far, the subspace share
+    of the variance is spread over those ``r`` (``(1 - alpha) / r`` each).
+    With an empty buffer the perturbations are those of vanilla ES. The basis
+    is updated from the buffer's Gram matrix at ``O(n k)`` cost per new
+    gradient, not recomputed (``O(n k^2)``) as `subspace_basis` does; a
+    direction adding less than 1e-4 of the buffer's largest singular value
+    counts as dependent.
 
     **Bounds.** ``x + eps`` and ``x - eps`` are clipped to the box. For a
     clipped pair the estimate uses the half-chord ``(x_plus - x_minus) / 2``
@@ -225,8 +227,7 @@ class GuidedES:
         self.rng = check_rng(rng)
         self._x = x
         self._step_state = self.step.init(x)
-        self._buffer = collections.deque(maxlen=self.subspace_dim)
-        self._U = np.zeros((n, 0))
+        self._guide = GuideBuffer(n, self.subspace_dim)
         self._pending = None
         self._rho_estimator = RhoEstimator(halflife=AUTO_HALFLIFE)
         self.rho = np.nan
@@ -248,7 +249,7 @@ class GuidedES:
     @property
     def basis(self):
         """Orthonormal basis ``U`` (n x r) of the guiding subspace (a copy)."""
-        return self._U.copy()
+        return self._guide.basis()
 
     # -- surrogate gradients -------------------------------------------------
     def add_surrogate_grad(self, surrogate_grad):
@@ -270,13 +271,11 @@ class GuidedES:
         self.njev += 1
         if not np.any(g):
             return
-        self._push_direction(g.copy())
+        self._push_direction(g)
 
     def _push_direction(self, g):
-        """Append a non-zero vector to the buffer and rebuild the basis."""
-        self._buffer.append(g)
-        self._U = subspace_basis(np.column_stack(self._buffer)
-                                 if self.subspace_dim > 1 else g[:, None])
+        """Append a non-zero vector to the buffer and update the basis."""
+        self._guide.push(g)
 
     # -- ask / tell ----------------------------------------------------------
     def ask(self):
@@ -291,16 +290,17 @@ class GuidedES:
         """
         if self._pending is None:
             alpha = self._choose_alpha()
-            eps = sample_perturbations(self._U, self.n_pairs, self.sigma,
-                                       alpha, self.rng, n=self.n)
+            k = self._guide.rank
+            eps = draw_perturbations(self.rng, self.n_pairs, self.n, k,
+                                     self.sigma, alpha, self._guide.add_combination)
             raw_eps = eps
             points = self._points_around(raw_eps)
             if self.bounds is not None:
                 half = self.n_pairs
                 eps = 0.5 * (points[:half] - points[half:])
-            k = self._U.shape[1]
             if k:
-                w_sq = np.sum((eps @ self._U) ** 2, axis=1) / (k * self.sigma**2)
+                w = self._guide.project(eps)
+                w_sq = np.einsum("ij,ij->i", w, w) / (k * self.sigma**2)
             else:
                 w_sq = np.zeros(self.n_pairs)
             self._pending = (eps, raw_eps, alpha if k else 1.0, w_sq, k)
@@ -321,7 +321,7 @@ class GuidedES:
         """The alpha of the next sample: fixed, or from the rho estimate."""
         self.current_alpha = self.alpha
         if self.alpha == "auto":
-            k = self._U.shape[1]
+            k = self._guide.rank
             if self._rho_estimator.n_pairs_seen < AUTO_WARMUP:
                 alpha = AUTO_ALPHA_START
             else:
