@@ -95,9 +95,10 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
         online estimate of the guide's correlation ``rho`` with the true
         gradient, made from the values the method evaluates anyway (see
         `GuidedES`).
-    self_guided : bool, default False
-        Also put the method's own gradient estimates in the guiding buffer
-        (Self-Guided ES); usable without any surrogate.
+    self_guided : bool or float, default False
+        Also guide the search by a moving average of the method's own
+        gradient estimates (Self-Guided ES; a float sets the average's
+        decay, see `GuidedES`); usable without any surrogate.
     maxiter : int, optional
         Maximum number of iterations. Default 10,000, or unlimited when only
         `maxfev` is given.

@@ -4,7 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
 
 from ges_minimize import GuidedES, minimize_guided_es
 from ges_minimize._adaptive import RhoEstimator, auto_hyperparameters
@@ -150,11 +150,27 @@ def test_self_guided_fills_the_buffer_with_its_own_estimates():
     assert es.njev == 0
 
 
+@pytest.mark.parametrize("self_guided, decay", [(0.5, 0.5), (0.0, 0.0), (True, 0.97)])
+def test_self_guided_direction_is_a_moving_average_of_the_estimates(self_guided, decay):
+    f = lambda x: 0.5 * float(x @ x) + x[0]
+    es = GuidedES(np.ones(6), subspace_dim=1, self_guided=self_guided, rng=1)
+    m = np.zeros(6)
+    for _ in range(4):
+        x = es.x
+        es.tell([f(p) for p in es.ask()])
+        m = decay * m + (x - es.x) / 0.2          # SGD: the estimate g
+        U = es.basis
+        assert U.shape == (6, 1)
+        assert_allclose(abs(U[:, 0] @ m), np.linalg.norm(m), rtol=1e-12)
+
+
 @pytest.mark.parametrize("kwargs, error, match", [
     (dict(alpha="automatic"), ValueError, r"alpha must be a number or 'auto', got 'automatic'"),
     (dict(beta="best"), ValueError, r"beta must be a number or 'auto', got 'best'"),
     (dict(alpha=1.5), ValueError, r"alpha must be a finite number in \[0, 1\], got 1.5"),
-    (dict(self_guided="yes"), TypeError, r"self_guided must be True or False, got 'yes'"),
+    (dict(self_guided="yes"), TypeError,
+     r"self_guided must be True, False or a decay in \[0, 1\), got 'yes'"),
+    (dict(self_guided=1.0), ValueError, r"self_guided must be .* in \[0, 1\), got 1.0"),
 ])
 def test_bad_options(kwargs, error, match):
     with pytest.raises(error, match=match):
