@@ -8,13 +8,16 @@ Prints markdown tables:
    noise 0.25, rho ~ 0.95) and ``switch`` (useless for the first half of
    the run, accurate after). For each: ``alpha='auto'`` against every fixed
    alpha in {0, 0.1, 0.25, 0.5, 0.75, 1}, median f - f* over the seeds at
-   20,000 evaluations, and the estimated rho beside the true one.
+   20,000 evaluations, and the estimated rho beside the true one; once at
+   the paper's settings (k = 1, lr 0.2) and once at the recommended ones
+   (k = 10, lr 0.6), see ``--regime-k`` and ``--regime-lr``.
 2. No surrogate at all (the quadratic, Rosenbrock and a shifted sphere, all
    at n = 1000): self-guided ES against vanilla ES and pycma's CMA-ES on the
    same budget.
 3. The subspace dimension k, the learning rate and alpha on the paper's
-   problem (k in {1, 3, 10, 20}, lr in {0.2, 0.4}, alpha in {0.25, 0.5,
-   0.75, 'auto'}; 3 seeds by default), with median and range, the true rho
+   problem (k in {1, 3, 10, 20}, lr in {0.2, 0.4, 0.6}, alpha in {0.25,
+   0.5, 0.75, 0.9, 'auto'}; 3 seeds by default), with median and range, the
+   true rho
    ``|U^T grad| / |grad|`` of the guiding subspace over the second half of
    the run, and, for k = 1 and k = 10 at alpha 0.5, that rho, the rho of the
    newest surrogate, ``cos(grad, bias)``, ``|U^T bias|``, the estimated rho
@@ -22,8 +25,8 @@ Prints markdown tables:
    ask/tell loop in the order of `minimize_guided_es` (same results) so as to
    read ``GuidedES.basis``.
 
-Run ``python benchmarks/adaptive.py`` (about 20 minutes on two cores for
-tables 1 and 2; table 3 is 96 runs of 10,000 iterations, about 12 minutes on
+Run ``python benchmarks/adaptive.py`` (about 40 minutes on two cores for
+tables 1 and 2; table 3 is 180 runs of 10,000 iterations, about 25 minutes on
 two idle cores) or ``python benchmarks/adaptive.py --quick`` (a smoke run
 with tiny budgets, whose numbers mean nothing). ``--only subspace`` with
 ``--ks``, ``--lrs``, ``--alphas`` runs part of table 3, and ``--cache DIR``
@@ -112,8 +115,8 @@ class FastQuadratic:
 
     def fun(self, X):
         """Vectorized: ``X`` of shape (n, 2) holds ``x + e`` and ``x - e``."""
-        if X.ndim == 1:
-            return self.value(X)
+        if X.ndim == 1 or X.shape[1] == 1:      # one point: the final value
+            return self.value(X) if X.ndim == 1 else np.array([self.value(X[:, 0])])
         x = 0.5 * (X[:, 0] + X[:, 1])
         e = 0.5 * (X[:, 0] - X[:, 1])
         hx, age = self._hx(x)
@@ -188,7 +191,9 @@ def _no_surrogate_run(name, method, seed, budget):
         return es.result.fbest - f_star
     opts = dict(PAPER, learning_rate=lr, alpha=1.0)
     if method == "self":
-        opts.update(alpha="auto", self_guided=True, subspace_dim=10)
+        opts.update(alpha="auto", self_guided=True, subspace_dim=1)
+    elif method == "self-raw":
+        opts.update(alpha="auto", self_guided=0.0, subspace_dim=10)
     res = minimize_guided_es(fun, x0, vectorized=vec, maxiter=budget // 2,
                              rng=seed, **opts)
     return res.fun - f_star
@@ -214,14 +219,15 @@ def _fmt(value):
     return "0 (<1e-12)" if value < 1e-12 else f"{value:.2e}"
 
 
-def regimes_table(seeds, iters, n_jobs):
-    configs = [("auto", dict(alpha="auto"))] + [
-        (f"{a:g}", dict(alpha=a)) for a in ALPHAS]
+def regimes_table(seeds, iters, n_jobs, k=1, lr=0.2):
+    base = dict(subspace_dim=k, learning_rate=lr)
+    configs = [("auto", dict(base, alpha="auto"))] + [
+        (f"{a:g}", dict(base, alpha=a)) for a in ALPHAS]
     jobs = [(_quadratic_run, regime, seed, iters, opts)
             for regime in REGIMES for _, opts in configs for seed in seeds]
     out = iter(_parallel(jobs, n_jobs))
     print(f"\n### alpha='auto' vs fixed alpha: median f - f* over {len(seeds)} "
-          f"seeds, {2 * iters} evaluations (k = 1, P = 1, beta 2, SGD lr 0.2)\n")
+          f"seeds, {2 * iters} evaluations (k = {k}, P = 1, beta 2, SGD lr {lr:g})\n")
     print("| regime | auto | " + " | ".join(f"alpha={n}" for n, _ in configs[1:])
           + " | auto / best fixed | auto / vanilla | mean alpha of auto |")
     print("|---" * (len(configs) + 4) + "|")
@@ -250,18 +256,21 @@ def regimes_table(seeds, iters, n_jobs):
 
 def no_surrogate_table(seeds, budget, n_jobs):
     problems = ("quadratic", "rosenbrock", "sphere")
-    methods = ("vanilla", "self", "cma")
+    methods = ("vanilla", "self", "self-raw", "cma")
     jobs = [(_no_surrogate_run, p, m, s, budget)
             for p in problems for m in methods for s in seeds]
     out = iter(_parallel(jobs, n_jobs))
     print(f"\n### No surrogate, n = 1000: median f - f* over {len(seeds)} seeds, "
           f"{budget} evaluations\n")
-    print("vanilla ES: alpha 1; self-guided: alpha='auto', self_guided=True, "
-          "k = 10; both sigma 0.1, beta 2, P = 1, SGD lr 0.2 (Rosenbrock 1e-3). "
+    print("vanilla ES: alpha 1; self-guided: alpha='auto', self_guided=True "
+          "(moving average of the estimates, decay 0.97), k = 1; self-guided, raw "
+          "estimates: alpha='auto', self_guided=0.0, k = 10; all sigma 0.1, beta 2, "
+          "P = 1, SGD lr 0.2 (Rosenbrock 1e-3). "
           "CMA-ES: pycma, diagonal covariance (sep-CMA-ES), sigma0 0.5, "
           "default population.\n")
-    print("| problem | vanilla ES | self-guided ES | sep-CMA-ES |")
-    print("|---|---|---|---|")
+    print("| problem | vanilla ES | self-guided ES | self-guided, raw estimates "
+          "| sep-CMA-ES |")
+    print("|---|---|---|---|---|")
     for p in problems:
         cells = [_fmt(float(np.median([next(out) for _ in seeds]))) for _ in methods]
         print(f"| {p} | " + " | ".join(cells) + " |")
@@ -269,8 +278,8 @@ def no_surrogate_table(seeds, budget, n_jobs):
 
 #: The grid of the subspace table (paper regime, sigma 0.1, beta 2, P = 1, SGD).
 SUBSPACE_KS = (1, 3, 10, 20)
-SUBSPACE_LRS = (0.2, 0.4)
-SUBSPACE_ALPHAS = (0.25, 0.5, 0.75, "auto")
+SUBSPACE_LRS = (0.2, 0.4, 0.6)
+SUBSPACE_ALPHAS = (0.25, 0.5, 0.75, 0.9, "auto")
 #: Configurations whose correlation along the trajectory is printed in full.
 TRAJECTORY = [(k, lr, 0.5) for k in (1, 10) for lr in SUBSPACE_LRS]
 #: Window edges, as fractions of the run, over which that correlation is averaged.
@@ -414,12 +423,19 @@ def subspace_table(seeds, iters, n_jobs, ks=SUBSPACE_KS, lrs=SUBSPACE_LRS,
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 2 seeds, 300 iterations")
+                        help="smoke run: 2 seeds, 300 iterations, a corner of "
+                             "the subspace grid")
     parser.add_argument("--seeds", type=int, default=None,
                         help="seeds per cell (default 5; 3 for the subspace "
                              "table, whose grid is 32 configurations)")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--only", choices=("regimes", "no-surrogate", "subspace"))
+    parser.add_argument("--regime-k", type=int, nargs="+", default=[1, 10],
+                        help="regimes table: subspace dimensions, one table each "
+                             "(default 1 and 10)")
+    parser.add_argument("--regime-lr", type=float, nargs="+", default=[0.2, 0.6],
+                        help="regimes table: the learning rate of each k "
+                             "(default 0.2 and 0.6)")
     parser.add_argument("--ks", type=int, nargs="+", default=SUBSPACE_KS,
                         help="subspace table: subspace dimensions")
     parser.add_argument("--lrs", type=float, nargs="+", default=SUBSPACE_LRS,
@@ -435,13 +451,17 @@ def main():
     iters = 300 if args.quick else 10_000
     start = time.perf_counter()
     if args.only in (None, "regimes"):
-        regimes_table(seeds, iters, args.n_jobs)
+        for k, lr in zip(args.regime_k, args.regime_lr):
+            regimes_table(seeds, iters, args.n_jobs, k, lr)
     if args.only in (None, "no-surrogate"):
         no_surrogate_table(seeds, 2 * iters, args.n_jobs)
     if args.only in (None, "subspace"):
         alphas = [a if a == "auto" else float(a) for a in args.alphas]
-        subspace_table(subspace_seeds, iters, args.n_jobs, tuple(args.ks),
-                       tuple(args.lrs), tuple(alphas), args.cache)
+        ks, lrs = tuple(args.ks), tuple(args.lrs)
+        if args.quick:                 # a corner of the grid is enough to smoke
+            ks, lrs, alphas = ks[::len(ks) - 1], lrs[-1:], alphas[-2:]
+        subspace_table(subspace_seeds, iters, args.n_jobs, ks, lrs,
+                       tuple(alphas), args.cache)
     print(f"\n({time.perf_counter() - start:.0f} s)")
 
 

@@ -70,7 +70,7 @@ QUICK = dict(
 #: one seed outside the project (issue 5), and Figure 1 of the paper.
 REFERENCE = {
     "Guided ES, paper settings": ("0.0039", "0.003"),
-    "Guided ES, recommended": ("0.0007", ""),
+    "Guided ES, recommended": ("0.0007 (k=10, lr=0.4)", ""),
     "Vanilla ES": ("0.039", "0.036"),
     "GD on surrogate": ("0.074", "0.06"),
     "scipy Powell": ("0.012", ""),

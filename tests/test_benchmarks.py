@@ -21,7 +21,7 @@ pytest.importorskip("matplotlib")
 
 METHOD_ROWS = [
     "Guided ES, paper settings (k=1, lr=0.2)",
-    "Guided ES, recommended (k=10, lr=0.4)",
+    "Guided ES, recommended (k=10, lr=0.6, alpha=0.75)",
     "Vanilla ES (alpha=1, lr=0.2)",
     "GD on surrogate, lr=",
     "scipy Powell",
@@ -30,7 +30,7 @@ METHOD_ROWS = [
     "pycma CMA-ES (sigma0=",
     "nevergrad NGOpt",
 ]
-AUTO = "Guided ES, alpha='auto' (k=10, lr=0.4)"
+AUTO = "Guided ES, alpha='auto' (k=10, lr=0.6)"
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +96,19 @@ def test_targets_and_scaling_tables(report):
     rows = _table_rows(scaling)
     assert any("| 1,000 | 10 | 10 |" in row for row in rows)             # overhead
     assert any(row.startswith("| 10,000 |") for row in rows)            # scaling
+
+
+def test_adaptive_benchmark_quick_prints_every_table():
+    """``benchmarks/adaptive.py --quick``: every table is printed with its rows
+    (regimes, no surrogate, subspace grid); the numbers are not checked."""
+    pytest.importorskip("cma")
+    proc = subprocess.run([sys.executable, os.path.join("benchmarks", "adaptive.py"),
+                           "--quick", "--n-jobs", "1"],
+                          cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    out = proc.stdout
+    for regime in ("useless", "paper", "accurate", "switch"):
+        assert re.search(rf"^\| {regime} \| ", out, re.M)
+    for problem in ("quadratic", "rosenbrock", "sphere"):
+        assert re.search(rf"^\| {problem} \| ", out, re.M)
+    assert "Best cell: k = " in out
