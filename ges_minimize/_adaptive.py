@@ -162,10 +162,12 @@ class RhoEstimator:
         self.inside, self.outside = float(A), float(R)
         self.rho = math.sqrt(self.inside / (self.inside + self.outside))
         # Cap the information on each coefficient at `max_information` pairs'
-        # worth, in units of (A + R): keep the fit, shrink its certainty.
-        scale2 = (self.inside + self.outside) ** 2
-        shrink = np.sqrt(np.minimum(
-            1.0, self.max_information / (np.diag(self._gram) * scale2)))
+        # worth: keep the fit, shrink its certainty. A pair whose variance is
+        # all in coefficient c's regressor x carries x^2 / (c x)^2 = 1 / c^2
+        # of information on c, so gram_cc * c^2 counts pairs.
+        info = np.diag(self._gram) * np.array([self.inside, self.outside]) ** 2
+        with np.errstate(divide="ignore"):
+            shrink = np.sqrt(np.minimum(1.0, self.max_information / info))
         if np.any(shrink < 1):
             self._gram *= np.outer(shrink, shrink)
             self._moment = self._gram @ np.array([self.inside, self.outside])

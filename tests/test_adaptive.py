@@ -66,6 +66,27 @@ def test_rho_estimator_alone_with_a_larger_subspace():
     assert abs(est.rho - rho) < 0.1, est.rho
 
 
+@pytest.mark.parametrize("alpha", [0.5, 0.9])
+def test_rho_estimate_with_default_memory_at_k_10(alpha):
+    # n = 1000, k = 10, rho = 0.1 (a random subspace's correlation), the
+    # default half-life and information cap, 2000 pairs: the mean estimate
+    # over the last 1000 is within 0.03 of the truth. (The cap once counted
+    # information in units of (A + R)^2 instead of A^2 and R^2, which
+    # capped the subspace coefficient far too early and gave about 0.34.)
+    rng = np.random.default_rng(0)
+    n, k, rho = 1000, 10, 0.1
+    U, grad = _linear_problem(n, k, rho, seed=2)
+    est = RhoEstimator()
+    seen = []
+    for _ in range(2000):
+        u = (np.sqrt(alpha / n) * rng.standard_normal(n)
+             + np.sqrt((1 - alpha) / k) * U @ rng.standard_normal(k))
+        est.update(np.array([u @ grad]), np.array([np.sum((U.T @ u) ** 2) / k]),
+                   alpha / n)
+        seen.append(est.rho)
+    assert abs(np.mean(seen[1000:]) - rho) < 0.03, np.mean(seen[1000:])
+
+
 def test_auto_ignores_a_useless_surrogate_and_follows_an_exact_one():
     n = 60
     U, grad = _linear_problem(n, 1, 1.0, seed=0)
