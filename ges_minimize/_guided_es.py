@@ -17,9 +17,9 @@ AUTO_ALPHA_START = 0.5
 AUTO_BETA_START = 1.0
 #: Floor of ``alpha='auto'``: R (the gradient outside the guide) is only
 #: observable through the full-space share of the search.
-AUTO_ALPHA_MIN = 0.05
+AUTO_ALPHA_MIN = 0.25
 #: Second floor of ``alpha='auto'``: ``AUTO_OUTSIDE_SHARE * (1 - rho^2)``.
-AUTO_OUTSIDE_SHARE = 0.5
+AUTO_OUTSIDE_SHARE = 0.75
 #: Pairs (discounted) the rho estimate needs before 'auto' uses it.
 AUTO_WARMUP = 20
 #: Half-life, in iterations, of the rho estimator's memory.
@@ -168,12 +168,23 @@ class GuidedES:
     of 300 iterations, so ``rho`` is the correlation along the trajectory
     actually followed, at no extra evaluation (see `RhoEstimator`).
     Each `ask` then uses the ``alpha`` of least expected squared error for
-    that ``rho`` (`ges_minimize.theory.optimal_hyperparameters`), never
-    below a floor of ``AUTO_ALPHA_MIN``: ``R`` is only observed through the
-    full-space share of the search, and the one-step optimum ignores that a
-    subspace carrying a persistent bias stops being informative once the
-    run has followed it (the correlation along the trajectory falls; the
-    estimate sees it and ``alpha`` rises). The first iterations, before the
+    that ``rho`` (`ges_minimize.theory.optimal_hyperparameters`), but never
+    less than ``max(AUTO_ALPHA_MIN, AUTO_OUTSIDE_SHARE * (1 - rho^2))``
+    (0.25 and 0.75). With one pair that optimum is all or nothing: vanilla
+    ES (``alpha = 1``) below a threshold ``rho^2`` of about ``k / n``, and
+    the subspace alone (``alpha = 0``) above it, so the floors decide in
+    practice. They exist because the optimum is myopic. ``R`` is observed
+    only through the full-space share of the search; a subspace carrying a
+    persistent bias stops being informative once the run has followed it;
+    and the per-direction share ``(1 - alpha) / k`` multiplies the step
+    along each guide, whose curvature is above the average when the guide
+    is aligned with the gradient (``grad f = H e`` weighs the stiff
+    directions), so a small ``alpha`` can turn a learning rate that is
+    stable for vanilla ES into a divergent one. On the paper's quadratic
+    with an accurate surrogate (k = 10, learning rate 0.6) fixed alpha 0
+    and 0.1 diverged and 0.25 converged; with the paper's surrogate the
+    best fixed alphas were 0.75 to 0.9, the share ``0.75 (1 - rho^2)``
+    follows (``benchmarks/adaptive.py``). The first iterations, before the
     estimate rests on ``AUTO_WARMUP`` pairs, use ``alpha = 0.5``.
 
     **Self-guided mode.** With one pair, an estimate points along the single

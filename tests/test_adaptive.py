@@ -97,7 +97,7 @@ def test_auto_ignores_a_useless_surrogate_and_follows_an_exact_one():
     assert np.median(late) == 1.0 and late.mean() > 0.85, (np.median(late), late.mean())
     _, alphas = _run_linear(U, grad, 1500, 0, alpha="auto",
                             surrogate=lambda: grad)
-    assert np.max(alphas[-500:]) <= 0.06      # the floor, 0.05, or near it
+    assert np.max(alphas[-500:]) <= 0.26      # the floor, 0.25, or near it
 
 
 def test_auto_rule_follows_theory_and_its_floors():
