@@ -21,6 +21,7 @@ from scipy.optimize import minimize
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import check_scoring, get_scorer_names
+from sklearn.model_selection import check_cv
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
@@ -40,6 +41,8 @@ INIT_MAXITER = 500
 #: Steps of straight-through Adam that initialise a network (``init='surrogate'``).
 INIT_NETWORK_STEPS = 200
 INIT_NETWORK_LEARNING_RATE = 0.01
+#: Candidate shifts of the output intercept scored on out-of-fold outputs.
+OFFSET_CANDIDATES = 101
 
 
 class _BaseGuidedES(BaseEstimator):
@@ -49,7 +52,10 @@ class _BaseGuidedES(BaseEstimator):
         "scoring": [str, callable, None],
         "hidden_layer_sizes": ["array-like"],
         "activation": [StrOptions(set(_models.ACTIVATIONS))],
-        "l2_regularization": [Interval(numbers.Real, 0, None, closed="left")],
+        "l2_regularization": [Interval(numbers.Real, 0, None, closed="left"),
+                              StrOptions({"auto"})],
+        "selection": [StrOptions({"auto", "average", "best", "last"})],
+        "cv": ["cv_object"],
         "init": [StrOptions({"auto", "surrogate", "random"})],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "n_pairs": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -97,34 +103,46 @@ class _BaseGuidedES(BaseEstimator):
         fit_data = data.take(train)
         scaling = self._scaling(fit_data)
         shapes = _models.layer_shapes(X.shape[1], hidden, Y.shape[1])
-        surrogate = self._surrogate(shapes, scaling)
+        surrogate = self._surrogate(shapes, scaling, fit_data)
 
-        theta0 = self._initial_parameters(first_fit, shapes, scaling, fit_data,
-                                          surrogate, rng)
+        theta0, origin = self._initial_parameters(first_fit, shapes, scaling,
+                                                  fit_data, surrogate, rng)
         objective = _NegativeScore(self._template(), scorer, shapes, scaling)
-        init_score = -objective.checked(theta0, fit_data, self.scoring)
-        es = GuidedES(theta0, sigma=self.sigma, alpha=self.alpha, beta=self.beta,
-                      n_pairs=self.n_pairs,
-                      subspace_dim=min(self.subspace_dim, theta0.size),
-                      step=self.step, learning_rate=self.learning_rate, rng=rng)
+        objective.checked(theta0, fit_data, self.scoring)
         full_batch = self.batch_size is None or self.batch_size >= len(train)
-        monitor = _Monitor(self.n_iter_no_change, self.tol,
-                           select=full_batch or valid is not None)
+        select = full_batch or valid is not None
         valid_data = None if valid is None else data.take(valid)
+        self.__dict__.pop("intercept_shift_", None)
+        if (self.cv is not None and origin is not None and valid is None
+                and shapes[-1][1] == 1):
+            theta0 = self._tune_intercept(theta0, origin, shapes, fit_data,
+                                          surrogate, objective)
+        es = self._optimizer(theta0, rng)
+        selection = self.selection
+        if selection == "auto":
+            selection = "best" if valid is not None else "average"
+        monitor = _Monitor(self.n_iter_no_change, self.tol, select, selection)
         curve, valid_curve = self._optimise(es, objective, surrogate, fit_data,
                                             valid_data, full_batch, monitor, rng)
-        theta = monitor.best_theta if monitor.select else es.x
-        self._set_layers(_models.fold_scaling(_models.unpack(theta, shapes),
-                                              *scaling))
+        self._set_layers(_models.fold_scaling(
+            _models.unpack(monitor.selected(), shapes), *scaling))
         self.n_iter_ = es.nit
         self.objective_curve_ = np.asarray(curve)
-        self.init_score_ = init_score
-        self.best_iteration_ = monitor.best_iteration if monitor.select else es.nit
+        # the first centre was scored on a minibatch: score it on all rows
+        self.init_score_ = (curve[0] if full_batch
+                            else -objective(theta0, *fit_data.args))
+        self.best_iteration_ = monitor.selected_iteration()
         if valid is not None:
             self.validation_curve_ = np.asarray(valid_curve)
         elif hasattr(self, "validation_curve_"):
             del self.validation_curve_
         return self
+
+    def _optimizer(self, theta0, rng):
+        return GuidedES(theta0, sigma=self.sigma, alpha=self.alpha, beta=self.beta,
+                        n_pairs=self.n_pairs,
+                        subspace_dim=min(self.subspace_dim, theta0.size),
+                        step=self.step, learning_rate=self.learning_rate, rng=rng)
 
     def _optimise(self, es, objective, surrogate, fit_data, valid_data,
                   full_batch, monitor, rng):
@@ -137,6 +155,8 @@ class _BaseGuidedES(BaseEstimator):
                 valid_curve.append(-objective(theta, *valid_data.args))
             return monitor.update(theta, valid_curve[-1] if valid_curve else score)
 
+        # one evaluator (one worker pool) for the whole fit; every batch
+        # brings its rows as the arguments of the objective
         with _evaluator(objective, fit_data.args, self.n_jobs) as evaluate:
             for _ in range(self.max_iter):
                 batch = fit_data if full_batch else fit_data.take(_stratified_sample(
@@ -152,6 +172,78 @@ class _BaseGuidedES(BaseEstimator):
             theta = es.x
             record(theta, -evaluate(theta[None], fit_data.args)[0])
         return curve, valid_curve
+
+    def _tune_intercept(self, theta0, origin, shapes, data, surrogate,
+                        objective):
+        """`theta0` with its output intercept tuned on out-of-fold outputs.
+
+        The initial model is refitted on `cv` folds (stratified for a
+        classifier) and predicts the rows left out; the shift of the
+        intercept that maximises the scorer on these out-of-fold outputs is
+        added to `theta0`, as `TunedThresholdClassifierCV` tunes a threshold.
+        Only for models with one output (binary classifier, regressor).
+        """
+        cv = self.cv
+        if isinstance(cv, numbers.Integral):
+            # at most as many folds as the largest class has samples
+            cv = min(cv, np.unique(self._strata(data.y), return_counts=True)[1].max())
+            if cv < 2:
+                return theta0
+        splits = check_cv(cv, data.y, classifier=self._is_classifier()).split(
+            data.X, data.y)
+        folds = np.full(data.y.shape[0], -1)
+        starts = []
+        for k, (train, test) in enumerate(splits):
+            folds[test] = k
+            starts.append(self._fold_start(theta0, origin, shapes,
+                                           data.take(train), surrogate))
+        if np.any(folds < 0):
+            raise ValueError(
+                f"cv={self.cv!r} must leave out every sample in one of its "
+                f"test folds; {np.sum(folds < 0)} samples are in none")
+        offset = self._tuned_offset(starts, folds, data, objective)
+        self.intercept_shift_ = offset
+        return _shift_output(theta0, offset)
+
+    def _fold_start(self, theta0, origin, shapes, train, surrogate):
+        """The initial parameters refitted on one training fold.
+
+        A random start is kept; the surrogate minimiser is refitted from
+        the same origin (from `theta0` for a linear model: the minimiser of
+        a convex loss does not depend on where L-BFGS starts).
+        """
+        if origin is None:
+            return theta0
+        if len(shapes) == 1:
+            return _minimize_surrogate(surrogate, theta0, train)
+        return _straight_through_descent(surrogate, origin, train)
+
+    def _tuned_offset(self, starts, folds, data, objective):
+        """Shift of the output intercept that maximises the out-of-fold score.
+
+        The out-of-fold outputs ``z`` (standardised) of the fold starts are
+        scored as the model ``z + offset`` for offsets at quantiles of the
+        decision values (a classifier: thresholds) or of the residuals (a
+        regressor), and 0; among the best, the median offset is taken.
+        """
+        z = np.empty(data.y.shape[0])
+        for k, start in enumerate(starts):
+            z[folds == k] = objective.standardised_output(
+                start, data.X[folds == k])[:, 0]
+        levels = np.linspace(0.0, 1.0, OFFSET_CANDIDATES)
+        if self._is_classifier():
+            offsets = -_weighted_quantiles(z, data.weights, levels)
+        else:
+            y_mean, y_scale = objective.scaling[2:]
+            residuals = (data.Y[:, 0] - y_mean) / y_scale - z
+            offsets = _weighted_quantiles(residuals, data.weights, levels)
+        offsets = np.unique(np.append(offsets, 0.0))
+        on_z = objective.on_outputs(self._template())
+        z_data = _Data(z[:, None], data.y, data.Y, data.weights)
+        scores = np.array([-on_z(np.array([1.0, offset]), *z_data.args)
+                           for offset in offsets])
+        best = offsets[scores >= scores.max() - 1e-12 * max(1.0, abs(scores.max()))]
+        return float(best[(best.size - 1) // 2])
 
     def _split(self, y, rng):
         """Indices of the training and the validation part (or None)."""
@@ -184,12 +276,15 @@ class _BaseGuidedES(BaseEstimator):
         y_scale = float(np.sqrt(w @ (data.Y[:, 0] - y_mean) ** 2))
         return x_mean, x_scale, y_mean, (y_scale if y_scale > 0 else 1.0)
 
-    def _surrogate(self, shapes, scaling):
+    def _surrogate(self, shapes, scaling, data):
         """``surrogate(theta, data) -> (loss, gradient)``, or None."""
         if self.surrogate_loss is None:
             return None
+        l2 = self.l2_regularization
+        if l2 == "auto":                    # LogisticRegression(C=1.0)
+            l2 = 1.0 / data.weights.sum()
         return _Surrogate(shapes, self.activation, self.surrogate_loss,
-                          self.l2_regularization, scaling)
+                          l2, scaling)
 
     def _initial_parameters(self, first_fit, shapes, scaling, data, surrogate,
                             rng):
@@ -200,7 +295,7 @@ class _BaseGuidedES(BaseEstimator):
                     f"warm_start=True needs the layer shapes of the previous "
                     f"fit, {old}, got {shapes}; set warm_start=False to refit")
             layers = list(zip(self.coefs_, self.intercepts_))
-            return _models.pack(_models.unfold_scaling(layers, *scaling))
+            return _models.pack(_models.unfold_scaling(layers, *scaling)), None
         init = self.init
         if init == "auto":
             init = "random" if surrogate is None else "surrogate"
@@ -209,12 +304,12 @@ class _BaseGuidedES(BaseEstimator):
                 "init='surrogate' needs a surrogate loss, got surrogate_loss="
                 "None; use init='random' or 'auto'")
         if init == "random":
-            return _models.init_random(shapes, rng)
+            return _models.init_random(shapes, rng), None
         if len(shapes) == 1:
-            return _minimize_surrogate(surrogate, np.zeros(_models.n_parameters(shapes)),
-                                       data)
-        return _straight_through_descent(surrogate, _models.init_random(shapes, rng),
-                                         data)
+            origin = np.zeros(_models.n_parameters(shapes))
+            return _minimize_surrogate(surrogate, origin, data), origin
+        origin = _models.init_random(shapes, rng)
+        return _straight_through_descent(surrogate, origin, data), origin
 
     def _scorer(self):
         scoring = self.scoring
@@ -292,10 +387,14 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
     activation : {'sign', 'step'}, default='sign'
         Activation of the hidden units: ``sign(a)`` in {-1, 1} or the step
         ``1{a > 0}``.
-    l2_regularization : float, default=1e-3
-        L2 penalty on the weights (on standardised inputs) added to the
-        surrogate loss. It shapes the initialisation and the guiding
-        directions, not the maximised score.
+    l2_regularization : float or 'auto', default='auto'
+        L2 penalty ``l2 / 2 * |W|^2`` on the weights (on standardised
+        inputs) added to the mean surrogate loss. It shapes the
+        initialisation and the guiding directions, not the maximised score.
+        'auto' is ``1 / sum(sample_weight)`` (``1 / n_samples`` without
+        weights): on the summed loss, the penalty of scikit-learn's defaults
+        ``LogisticRegression(C=1.0)`` and ``Ridge(alpha=1.0)``, so that the
+        linear start is that model.
     init : {'auto', 'surrogate', 'random'}, default='auto'
         Starting parameters. 'surrogate' minimises the penalised surrogate
         loss: with L-BFGS for a linear model (the regularised logistic
@@ -334,7 +433,8 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
     early_stopping : bool, default=False
         Hold out a stratified `validation_fraction` of the data, score the
         centre on it at each iteration, stop after `n_iter_no_change`
-        iterations without improvement and keep the best parameters.
+        iterations without improvement and keep the best parameters (with
+        ``selection='auto'``).
     validation_fraction : float, default=0.1
         Share of the data held out for early stopping.
     n_iter_no_change : int or None, default=None
@@ -352,8 +452,27 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
     n_jobs : int or None, default=None
         Workers evaluating the scorer at the ``2 * n_pairs + 1`` points of
         an iteration, through joblib (honouring ``joblib.parallel_config``);
-        None is serial. A process pool costs milliseconds per iteration, so
-        it pays only for slow scorers or large data.
+        None is serial. The pool is started once per fit. Dispatching a
+        batch costs milliseconds, so it pays only for slow scorers or large
+        data.
+    selection : {'auto', 'average', 'best', 'last'}, default='auto'
+        Which parameters the fit returns. 'average': the mean of the centres
+        of the second half of the run (Polyak-Ruppert averaging). 'best':
+        the centre with the best monitored score (training score, or
+        validation score with early stopping; the last centre with
+        minibatches and no early stopping). 'last': the last centre. 'auto'
+        is 'best' with early stopping, 'average' otherwise. See Notes.
+    cv : int, cross-validation generator, iterable or None, default=5
+        Cross-validation that tunes the start of a model with one output (a
+        binary classifier, a regressor): the intercept of the surrogate-loss
+        minimiser is shifted by the amount that maximises the scorer on its
+        out-of-fold outputs (a decision threshold, as
+        `sklearn.model_selection.TunedThresholdClassifierCV` tunes it). An
+        int is the number of (stratified, for a classifier) unshuffled folds,
+        at most the size of the largest class; anything else as in
+        `sklearn.model_selection.check_cv`. Costs one surrogate fit per
+        fold. None, early stopping, or a start that is not the surrogate
+        minimiser (``init='random'``, warm start) skips it.
 
     Attributes
     ----------
@@ -379,11 +498,15 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         The score on the validation part at the same points; only with
         early stopping.
     init_score_ : float
-        The training score of the initial parameters.
+        The training score of the initial parameters (after the intercept
+        tuning of `cv`), on all the training data.
     best_iteration_ : int
-        Iteration whose centre was kept: the best training score (full
-        batch), the best validation score (early stopping), or the last
-        iterate (minibatches without early stopping).
+        Iteration whose centre was kept (see `selection`): the best
+        training or validation score, the last centre, or, for 'average',
+        the first of the averaged centres.
+    intercept_shift_ : float
+        Shift of the output intercept tuned by `cv` (on the standardised
+        output); only when it was tuned.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -401,9 +524,39 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
     adjustment to the scale of the features; the fitted weights are folded
     back onto the original features.
 
-    The returned parameters are the best centre seen on the monitored score
-    (training or validation), the initial parameters included, so that the
-    training score is never below `init_score_` when `batch_size` is None.
+    The defaults aim at the score on new data, not on the training data
+    (test scores of the 5-fold cross-validation of
+    ``benchmarks/estimators.py``, means over estimator seeds 1 to 3, whose
+    spread is about as large as the gains: breast cancer and, for the
+    regressor, diabetes):
+
+    - *The start* is the model scikit-learn users compare with:
+      ``l2_regularization='auto'`` makes the linear start
+      ``LogisticRegression(C=1.0)`` (``Ridge(alpha=1.0)`` for the
+      regressor), and `cv` tunes its intercept for the scorer on out-of-fold
+      outputs. Training outputs are optimistic (each sample helped fit
+      them), so the training score puts a decision threshold or a quantile
+      too close to the training points; out-of-fold outputs do not. Test
+      cost (5 per false negative, 1 per false positive) 0.083 with `cv`
+      against 0.088 without.
+    - *The returned parameters* are the average of the centres of the
+      second half of the run. The training score of a linear model is
+      piecewise constant; on small, nearly separable data many centres tie
+      at or near its best, and the best training centre is the one the
+      noise of the search favoured. Guided ES ascends the score smoothed by
+      its Gaussian perturbations; averaging its iterates (Polyak-Ruppert)
+      removes most of the noise of the steps. Test mean absolute error 44.54
+      averaged against 44.71 for the best training centre, test cost 0.083
+      against 0.086.
+      ``selection='best'`` keeps the best centre, so that the training
+      score never ends below `init_score_` (full batch).
+
+    On data this small a logistic regression is hard to beat on new data:
+    the training score keeps improving after the start while the test
+    score barely moves. A smaller `learning_rate` keeps the fit nearer to
+    the start. Guided ES gains most when the scorer and the surrogate loss
+    disagree markedly, as on imbalanced, noisy data
+    (``examples/optimize_f1.py``).
 
     References
     ----------
@@ -434,11 +587,12 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
 
     def __init__(self, scoring=None, *, surrogate_loss="log_loss",
                  hidden_layer_sizes=(), activation="sign",
-                 l2_regularization=1e-3, init="auto", max_iter=300, n_pairs=5,
+                 l2_regularization="auto", init="auto", max_iter=300, n_pairs=5,
                  subspace_dim=3, sigma=0.3, alpha=0.5, beta=2.0, step="adam",
                  learning_rate=None, batch_size=None, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=None, tol=0.0,
-                 warm_start=False, random_state=None, n_jobs=None):
+                 warm_start=False, random_state=None, n_jobs=None,
+                 selection="auto", cv=5):
         self.scoring = scoring
         self.surrogate_loss = surrogate_loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -461,6 +615,8 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         self.warm_start = warm_start
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.selection = selection
+        self.cv = cv
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -578,10 +734,13 @@ class GuidedESRegressor(RegressorMixin, _BaseGuidedES):
     hidden_layer_sizes, activation, l2_regularization, init, max_iter, \
 n_pairs, subspace_dim, sigma, alpha, beta, step, learning_rate, batch_size, \
 early_stopping, validation_fraction, n_iter_no_change, tol, warm_start, \
-random_state, n_jobs
+random_state, n_jobs, selection, cv
         As in `GuidedESClassifier` (minibatches and the validation part are
-        drawn uniformly instead of stratified; 'surrogate' initialisation of a
-        linear model is ridge regression for 'squared_error').
+        drawn uniformly instead of stratified, `cv` folds are unstratified;
+        'surrogate' initialisation of a linear model is ridge regression for
+        'squared_error', and `cv` shifts its intercept to the offset of the
+        out-of-fold residuals that maximises the scorer, for example their
+        median for the mean absolute error).
 
     Attributes
     ----------
@@ -590,7 +749,8 @@ random_state, n_jobs
     intercept_ : float
         Intercept of a linear model.
     coefs_, intercepts_, n_iter_, objective_curve_, validation_curve_, \
-init_score_, best_iteration_, n_features_in_, feature_names_in_
+init_score_, best_iteration_, intercept_shift_, n_features_in_, \
+feature_names_in_
         As in `GuidedESClassifier`.
 
     See Also
@@ -628,11 +788,12 @@ init_score_, best_iteration_, n_features_in_, feature_names_in_
 
     def __init__(self, scoring=None, *, surrogate_loss="squared_error",
                  hidden_layer_sizes=(), activation="sign",
-                 l2_regularization=1e-3, init="auto", max_iter=300, n_pairs=5,
+                 l2_regularization="auto", init="auto", max_iter=300, n_pairs=5,
                  subspace_dim=3, sigma=0.3, alpha=0.5, beta=2.0, step="adam",
                  learning_rate=None, batch_size=None, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=None, tol=0.0,
-                 warm_start=False, random_state=None, n_jobs=None):
+                 warm_start=False, random_state=None, n_jobs=None,
+                 selection="auto", cv=5):
         self.scoring = scoring
         self.surrogate_loss = surrogate_loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -655,6 +816,8 @@ init_score_, best_iteration_, n_features_in_, feature_names_in_
         self.warm_start = warm_start
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.selection = selection
+        self.cv = cv
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -753,6 +916,25 @@ class _NegativeScore:
         return _models.fold_scaling(_models.unpack(theta, self.shapes),
                                     *self.scaling)
 
+    def standardised_output(self, theta, X):
+        """Raw output ``Z`` of the parameters `theta` at the rows `X`."""
+        x_mean, x_scale = self.scaling[:2]
+        return _models.forward(_models.unpack(theta, self.shapes),
+                               (X - x_mean) / x_scale, self.template.activation)
+
+    def on_outputs(self, template):
+        """The same score for the one-input linear model ``Z + b`` (theta = [1, b]).
+
+        Its input is a column of raw outputs ``Z``; it scores them with the
+        scorer exactly as the full model's outputs would be.
+        """
+        template.n_features_in_ = 1
+        template.__dict__.pop("feature_names_in_", None)
+        twin = _NegativeScore(template, self.scorer, [(1, 1)],
+                              (np.zeros(1), np.ones(1), *self.scaling[2:]))
+        twin.unit_weights, twin.fast = self.unit_weights, self.fast
+        return twin
+
     def model(self, theta):
         model = object.__new__(type(self.template))
         model.__dict__.update(self.template.__dict__)
@@ -835,15 +1017,25 @@ def _evaluator(objective, args, n_jobs):
 
 
 class _Monitor:
-    """Best centre so far and the patience test on a score to maximise."""
+    """The centres seen, the one to return, and the patience test.
 
-    def __init__(self, n_iter_no_change, tol, select):
+    `selection` says which parameters a run returns: 'average', the mean of
+    the centres of the second half of the run (Polyak-Ruppert averaging);
+    'best', the centre of best monitored score (or the last with
+    ``select=False``, minibatches without validation); 'last', the last
+    centre.
+    """
+
+    def __init__(self, n_iter_no_change, tol, select, selection="average"):
         self.n_iter_no_change, self.tol, self.select = n_iter_no_change, tol, select
+        self.selection = selection
         self.best_score = -np.inf
         self.best_theta = None
         self.best_iteration = 0
         self.iteration = 0
         self.since_best = 0
+        self.last = None
+        self.centres = []         # kept for 'average' only
 
     def update(self, theta, score):
         """Record the score of centre `theta`; True when patience ran out."""
@@ -852,9 +1044,47 @@ class _Monitor:
             self.best_iteration, self.since_best = self.iteration, 0
         else:
             self.since_best += 1
+        self.last = theta
+        if self.selection == "average":
+            self.centres.append(theta)
         self.iteration += 1
         return (self.select and self.n_iter_no_change is not None
                 and self.since_best >= self.n_iter_no_change)
+
+    def _first_averaged(self):
+        return (self.iteration - 1) // 2
+
+    def selected(self):
+        """The parameters to return after the centres recorded so far."""
+        if self.selection == "last" or (self.selection == "best" and not self.select):
+            return self.last
+        if self.selection == "best":
+            return self.best_theta
+        return np.mean(self.centres[self._first_averaged():], axis=0)
+
+    def selected_iteration(self):
+        """The iteration of `selected` (the first averaged one for 'average')."""
+        if self.selection == "last" or (self.selection == "best" and not self.select):
+            return self.iteration - 1
+        if self.selection == "best":
+            return self.best_iteration
+        return self._first_averaged()
+
+
+def _shift_output(theta, offset):
+    """`theta` with `offset` added to the intercept of its single output."""
+    theta = theta.copy()
+    theta[-1] += offset
+    return theta
+
+
+def _weighted_quantiles(values, weights, levels):
+    """Quantiles of the inverted weighted CDF (a weight k counts as k rows)."""
+    values, weights = values[weights > 0], weights[weights > 0]
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    rows = np.searchsorted(cumulative, levels * cumulative[-1], side="left")
+    return values[order][np.minimum(rows, values.size - 1)]
 
 
 def _minimize_surrogate(surrogate, theta0, data):

@@ -12,14 +12,15 @@ from joblib import parallel_config
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, make_blobs
-from sklearn.metrics import f1_score, get_scorer, make_scorer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score, get_scorer, make_scorer, mean_pinball_loss
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from ges_minimize import GuidedESClassifier, GuidedESRegressor
-from ges_minimize import _fast_metrics, _models
+from ges_minimize import _fast_metrics, _models, estimators
 
 ROOT = Path(__file__).resolve().parents[1]
 MIN_SKLEARN = (1, 6)
@@ -212,13 +213,29 @@ def test_seed_repeats_a_fit_exactly(blobs, extra):
     assert not all(np.array_equal(Wa, Wc) for Wa, Wc in zip(a.coefs_, c.coefs_))
 
 
-def test_n_jobs_does_not_change_the_result(blobs):
-    X, y = blobs
-    fit = lambda n_jobs: GuidedESClassifier(max_iter=5, random_state=0,
+def test_n_jobs_does_not_change_the_result(cancer, monkeypatch):
+    X, y = cancer
+    started = []
+
+    class Counting(estimators.BatchEvaluator):
+        def __init__(self, *args, **kwargs):
+            started.append(kwargs.get("n_jobs"))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(estimators, "BatchEvaluator", Counting)
+    fit = lambda n_jobs: GuidedESClassifier("f1", max_iter=5, random_state=0,
                                             n_jobs=n_jobs).fit(X, y)
-    serial = fit(None).coef_
-    with parallel_config(backend="threading"):   # no process start-up in tests
-        assert_array_equal(fit(2).coef_, serial)
+    serial = fit(1)
+    assert started == [1]                        # one evaluator per fit
+    assert_array_equal(fit(None).coef_, serial.coef_)
+    with parallel_config(backend="threading"):
+        threads = fit(2)
+    processes = fit(2)                           # loky: pickled to workers
+    assert started == [1, None, 2, 2]
+    for other in (threads, processes):
+        assert_array_equal(other.coef_, serial.coef_)
+        assert_array_equal(other.intercept_, serial.intercept_)
+        assert_array_equal(other.objective_curve_, serial.objective_curve_)
 
 
 def test_warm_start_continues(blobs):
@@ -240,7 +257,7 @@ def test_minibatch_common_random_numbers(cancer):
 
     n_pairs, n_iter = 2, 6
     GuidedESClassifier(recorder, batch_size=50, n_pairs=n_pairs, max_iter=n_iter,
-                       random_state=0).fit(X, y)
+                       cv=None, random_state=0).fit(X, y)
     per_iteration = 2 * n_pairs + 1
     iterations = [batches[1 + i * per_iteration: 1 + (i + 1) * per_iteration]
                   for i in range(n_iter)]
@@ -379,13 +396,78 @@ def test_scaling_folds_exactly():
 
 
 # -- numbers ---------------------------------------------------------------------------
-def test_f1_reaches_at_least_the_initialisation(cancer):
+def test_best_selection_reaches_at_least_the_initialisation(cancer):
     X, y = cancer
-    clf = GuidedESClassifier("f1", random_state=0).fit(X, y)
+    clf = GuidedESClassifier("f1", selection="best", random_state=0).fit(X, y)
     # the surrogate initialisation is the L2-regularised logistic regression
     assert clf.init_score_ > 0.98
     assert f1_score(y, clf.predict(X)) >= clf.init_score_
     assert f1_score(y, clf.predict(X)) == clf.objective_curve_.max()
+    assert clf.objective_curve_[clf.best_iteration_] == clf.objective_curve_.max()
+
+
+def test_selections_return_different_centres(cancer):
+    X, y = cancer
+    fit = lambda selection: GuidedESClassifier(
+        "accuracy", max_iter=40, selection=selection, random_state=0).fit(X, y)
+    average, best, last = fit("auto"), fit("best"), fit("last")
+    assert average.best_iteration_ == 20         # centres 20..40 averaged
+    assert last.best_iteration_ == 40
+    # the same run: the last centre scores the last entry of the curve
+    assert_array_equal(average.objective_curve_, last.objective_curve_)
+    assert last.score(X, y) == pytest.approx(last.objective_curve_[-1])
+    assert best.score(X, y) == pytest.approx(best.objective_curve_.max())
+    assert not np.allclose(average.coef_, last.coef_)
+    assert not np.allclose(average.coef_, best.coef_)
+
+
+def test_auto_penalty_starts_from_logistic_regression(cancer):
+    """l2_regularization='auto' is LogisticRegression(C=1) on standardised X."""
+    X, y = cancer
+    lr = make_pipeline(StandardScaler(),
+                       LogisticRegression(tol=1e-10, max_iter=10_000)).fit(X, y)
+    scaler, logistic = lr[0], lr[1]
+    # one tiny step and the last centre: the start itself
+    clf = GuidedESClassifier(max_iter=1, learning_rate=1e-12, selection="last",
+                             cv=None, random_state=0).fit(X, y)
+    assert_allclose(clf.coef_, logistic.coef_ / scaler.scale_, rtol=1e-4,
+                    atol=1e-6)
+    assert_allclose(clf.decision_function(X), lr.decision_function(X),
+                    rtol=1e-4, atol=1e-4)
+    heavier = GuidedESClassifier(max_iter=1, learning_rate=1e-12,
+                                 selection="last", cv=None,
+                                 l2_regularization=10 / X.shape[0]).fit(X, y)
+    assert np.abs(heavier.coef_).sum() < 0.7 * np.abs(clf.coef_).sum()
+
+
+def test_cv_tunes_the_intercept_for_the_scorer(cancer):
+    X, y = cancer
+    # a malignant tumour (class 0) called benign (1) costs 5, the converse 1
+    cost = make_scorer(lambda t, p: -np.mean(5.0 * ((t == 0) & (p == 1))
+                                             + 1.0 * ((t == 1) & (p == 0))))
+    common = dict(max_iter=1, learning_rate=1e-12, selection="last",
+                  random_state=0)
+    tuned = GuidedESClassifier(cost, **common).fit(X, y)
+    plain = GuidedESClassifier(cost, cv=None, **common).fit(X, y)
+    assert not hasattr(plain, "intercept_shift_")
+    # fewer 'benign' calls: the intercept moves down, the weights stay
+    assert tuned.intercept_shift_ < 0
+    assert_allclose(tuned.coef_, plain.coef_, rtol=1e-6)
+    assert_allclose(tuned.intercept_ - plain.intercept_, tuned.intercept_shift_,
+                    rtol=1e-6)
+    assert tuned.predict(X).mean() < plain.predict(X).mean()
+    # a regressor for the 0.9 quantile starts above the least-squares line
+    Xd, yd = load_diabetes(return_X_y=True)
+    pinball = make_scorer(mean_pinball_loss, alpha=0.9, greater_is_better=False)
+    reg = GuidedESRegressor(pinball, **common).fit(Xd, yd)
+    assert reg.intercept_shift_ > 0.5             # in units of std(y)
+    assert np.mean(yd <= reg.predict(Xd)) == pytest.approx(0.9, abs=0.05)
+    # tiny data: fewer folds than cv (one per sample of the largest class)
+    tiny = GuidedESClassifier(max_iter=2, random_state=0).fit(X[:6], [0, 1, 0, 1, 0, 1])
+    assert np.isfinite(tiny.intercept_shift_)
+    # a multiclass model has no single intercept to tune
+    assert not hasattr(GuidedESClassifier(max_iter=2, random_state=0).fit(
+        *load_digits(return_X_y=True)), "intercept_shift_")
 
 
 def test_pure_es_and_random_start_improve(cancer):
@@ -411,12 +493,16 @@ def test_sign_network_beats_chance(digits_small):
 
 def test_regressor_reduces_mean_absolute_error():
     X, y = load_diabetes(return_X_y=True)
-    reg = GuidedESRegressor("neg_mean_absolute_error", random_state=0).fit(X, y)
+    reg = GuidedESRegressor("neg_mean_absolute_error", selection="best",
+                            cv=None, random_state=0).fit(X, y)
     mae = np.mean(np.abs(reg.predict(X) - y))
     assert mae == pytest.approx(-reg.objective_curve_.max())
-    # from the least-squares start, 43.27, most of the way to the least
-    # absolute deviations optimum, 43.04
+    # from the ridge start, 43.28, most of the way to the least absolute
+    # deviations optimum, 43.04
     assert mae < -reg.init_score_ - 0.1
+    # the default returns the average of the centres: below the start too
+    averaged = GuidedESRegressor("neg_mean_absolute_error", random_state=0).fit(X, y)
+    assert np.mean(np.abs(averaged.predict(X) - y)) < -averaged.init_score_ - 0.05
 
 
 # -- examples ---------------------------------------------------------------------------
