@@ -180,7 +180,7 @@ def _no_surrogate_run(name, method, seed, budget):
         fun, x0, f_star, vec, lr = prob.fun, prob.x0, 0.0, False, 0.2
     else:
         prob = Rosenbrock(n=1000, seed=seed)
-        fun, x0, f_star, vec, lr = prob.fun, prob.x0, 0.0, False, 1e-3
+        fun, x0, f_star, vec, lr = prob.fun, prob.x0, 0.0, False, 1e-4
     if method == "cma":
         import cma
         value = prob.value if name == "quadratic" else fun
@@ -267,7 +267,7 @@ def no_surrogate_table(seeds, budget, n_jobs):
     print("vanilla ES: alpha 1; self-guided: alpha='auto', self_guided=True "
           "(moving average of the estimates, decay 0.97), k = 1; self-guided, raw "
           "estimates: alpha='auto', self_guided=0.0, k = 10; all sigma 0.1, beta 2, "
-          "P = 1, SGD lr 0.2 (Rosenbrock 1e-3). "
+          "P = 1, SGD lr 0.2 (Rosenbrock 1e-4: at 1e-3 every ES run diverged). "
           "CMA-ES: pycma, diagonal covariance (sep-CMA-ES), sigma0 0.5, "
           "default population.\n")
     print("| problem | vanilla ES | self-guided ES | self-guided, raw estimates "
@@ -307,7 +307,8 @@ def _subspace_run(seed, iters, alpha, k, lr):
     each window of `_window_edges`, and f - f* at the end of each window.
     """
     prob = FastQuadratic(seed, REGIMES["paper"], n_calls=iters)
-    opts = dict(PAPER, alpha=alpha, subspace_dim=k, learning_rate=lr)
+    opts = dict(PAPER, alpha=alpha, subspace_dim=k, learning_rate=lr,
+                estimate_rho=True)
     es = GuidedES(prob.x0, rng=seed, **opts)
     edges = _window_edges(iters)
     trace = np.full((iters, 5), np.nan)

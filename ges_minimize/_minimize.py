@@ -51,7 +51,8 @@ DEFAULT_MAXITER = 10_000
 def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
                        sigma=0.1, alpha=0.5, beta=2.0, n_pairs=1,
                        subspace_dim=1, step="sgd", learning_rate=None,
-                       self_guided=False, maxiter=None, maxfev=None, ftarget=None, ftol=None,
+                       self_guided=False, estimate_rho=None, maxiter=None,
+                       maxfev=None, ftarget=None, ftol=None,
                        xtol=None, patience=100, tol=None, bounds=None,
                        callback=None, rng=None, disp=False, n_jobs=None,
                        vectorized=False, hess=None,
@@ -99,6 +100,9 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
         Also guide the search by a moving average of the method's own
         gradient estimates (Self-Guided ES; a float sets the average's
         decay, see `GuidedES`); usable without any surrogate.
+    estimate_rho : bool or None, default None
+        Keep the online estimate ``rho`` (reported in the results); None:
+        only when `alpha` or `beta` is ``'auto'`` (see `GuidedES`).
     maxiter : int, optional
         Maximum number of iterations. Default 10,000, or unlimited when only
         `maxfev` is given.
@@ -169,7 +173,8 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
         ``jac=True`` these are the same calls as the centre evaluations);
         ``status`` a `Status`; ``success``; ``message``; ``rho`` the
         online estimate of the correlation of the gradient with the guiding
-        subspace at the last iteration (``nan`` without a subspace);
+        subspace at the last iteration (``nan`` without a subspace or
+        unless `estimate_rho`);
         ``alpha`` and ``beta`` the values used at the last iteration. The
         intermediate results given to a callback carry the same three
         fields, for the iteration just made.
@@ -287,7 +292,7 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
     es = GuidedES(x0, sigma=sigma, alpha=alpha, beta=beta, n_pairs=n_pairs,
                   subspace_dim=subspace_dim, step=step,
                   learning_rate=learning_rate, bounds=bounds,
-                  self_guided=self_guided, rng=rng)
+                  self_guided=self_guided, rng=rng, estimate_rho=estimate_rho)
     call_back = _wrap_callback(callback)
     with BatchEvaluator(objective, args, n_jobs=n_jobs,
                         vectorized=vectorized) as evaluate:

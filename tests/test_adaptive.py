@@ -26,7 +26,7 @@ def _run_linear(U, grad, n_iter, seed, surrogate=None, **kwargs):
     """Ask/tell on f(x) = grad . x with the columns of U (or `surrogate`) as guide."""
     n, k = U.shape
     es = GuidedES(np.zeros(n), subspace_dim=k, learning_rate=0.01, rng=seed,
-                  **kwargs)
+                  estimate_rho=True, **kwargs)
     alphas = []
     for _ in range(n_iter):
         if surrogate is None:
@@ -122,7 +122,7 @@ def _sphere_run(n_iter, **kwargs):
 
 @pytest.mark.parametrize("kwargs", [dict(alpha="auto"),
                                     dict(alpha="auto", beta="auto"),
-                                    dict(alpha=0.5, self_guided=True)])
+                                    dict(alpha=0.5, self_guided=True, estimate_rho=True)])
 def test_seeded_and_pickle_resume_bit_identical(kwargs):
     full = _sphere_run(60, **kwargs)
     again = _sphere_run(60, **kwargs)
@@ -151,7 +151,11 @@ def test_results_carry_rho_alpha_beta():
     assert (res.rho, res.alpha, res.beta) == (seen[-1].rho, seen[-1].alpha,
                                              seen[-1].beta)
     fixed = minimize_guided_es(f, np.ones(10), lambda x: x + 0.3, maxiter=20, rng=0)
-    assert (fixed.alpha, fixed.beta) == (0.5, 2.0) and 0 <= fixed.rho <= 1
+    assert (fixed.alpha, fixed.beta) == (0.5, 2.0) and np.isnan(fixed.rho)
+    tracked = minimize_guided_es(f, np.ones(10), lambda x: x + 0.3, maxiter=20, rng=0,
+                                 estimate_rho=True)
+    assert 0 <= tracked.rho <= 1
+    assert_array_equal(tracked.x, fixed.x)      # tracking rho does not move x
     vanilla = minimize_guided_es(f, np.ones(10), maxiter=20, rng=0)
     assert np.isnan(vanilla.rho)
 
@@ -189,6 +193,8 @@ def test_self_guided_direction_is_a_moving_average_of_the_estimates(self_guided,
     (dict(alpha="automatic"), ValueError, r"alpha must be a number or 'auto', got 'automatic'"),
     (dict(beta="best"), ValueError, r"beta must be a number or 'auto', got 'best'"),
     (dict(alpha=1.5), ValueError, r"alpha must be a finite number in \[0, 1\], got 1.5"),
+    (dict(estimate_rho="yes"), TypeError,
+     r"estimate_rho must be True, False or None, got 'yes'"),
     (dict(self_guided="yes"), TypeError,
      r"self_guided must be True, False or a decay in \[0, 1\), got 'yes'"),
     (dict(self_guided=1.0), ValueError, r"self_guided must be .* in \[0, 1\), got 1.0"),
