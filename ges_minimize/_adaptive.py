@@ -174,7 +174,7 @@ class RhoEstimator:
 
 
 def auto_hyperparameters(rho, n, k, n_pairs, alpha=None, alpha_min=0.0,
-                         outside_share=0.0):
+                         outside_share=0.0, keep_guide=False):
     """Mixing ``alpha`` and scale ``beta`` for an estimated ``rho``.
 
     Parameters
@@ -192,6 +192,10 @@ def auto_hyperparameters(rho, n, k, n_pairs, alpha=None, alpha_min=0.0,
         A second floor, ``outside_share * (1 - rho^2)``: at least this share
         of the search goes to the full space, in proportion to the part of
         the gradient the subspace does not see.
+    keep_guide : bool, default False
+        Where the one-step optimum is vanilla ES (``alpha = 1``: ``rho^2``
+        below the threshold of about ``k / n``), use the floors instead, so
+        that the guide keeps a share of the search.
 
     Returns
     -------
@@ -207,6 +211,8 @@ def auto_hyperparameters(rho, n, k, n_pairs, alpha=None, alpha_min=0.0,
         return (1.0 if alpha is None else alpha), math.nan
     rho = min(max(rho, 0.0), 1.0)
     if alpha is None:
-        alpha = max(optimal_hyperparameters(rho, n, k, n_pairs).alpha, alpha_min,
-                    outside_share * (1.0 - rho * rho))
+        best = optimal_hyperparameters(rho, n, k, n_pairs).alpha
+        if keep_guide and best >= 1.0:
+            best = 0.0
+        alpha = max(best, alpha_min, outside_share * (1.0 - rho * rho))
     return alpha, optimal_beta(alpha, rho, n, k, n_pairs)
