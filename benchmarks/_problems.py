@@ -27,58 +27,27 @@ from ges_minimize.problems import PerturbedQuadratic
 __all__ = ["FastQuadratic", "BiasedLogistic", "check_same"]
 
 
-def _unit_vector(rng, n):
-    v = rng.standard_normal(n)
-    return v / np.linalg.norm(v)
-
-
-class FastQuadratic:
-    """The perturbed quadratic of the paper, evaluated through ``H = A^T A / m``.
+class FastQuadratic(PerturbedQuadratic):
+    """The perturbed quadratic of the paper, its value through ``H = A^T A / m``.
 
     ``f(x) = |A x - b|^2 / (2 m) = f* + (x - x*)^T H (x - x*) / 2`` because
-    ``H x* = A^T b / m`` at the least-squares minimiser ``x*``; the gradient
-    is ``H x - c`` with ``c = A^T b / m``. The surrogate is the library's:
-    ``grad + (bias_scale * bias + noise_scale * noise) * |grad|`` with
-    ``noise`` a fresh unit vector from ``default_rng([seed, 1])``.
+    ``H x* = A^T b / m`` at the least-squares minimiser ``x*``. Gradient,
+    surrogate (same bias, same noise stream) and ``H`` itself are those of
+    `ges_minimize.problems.PerturbedQuadratic`; only the value differs in
+    how it is computed.
 
     Parameters
     ----------
     n, m, bias_scale, noise_scale, seed
-        As for `ges_minimize.problems.PerturbedQuadratic`, which is built
-        once to draw the data; only ``H``, ``c``, ``x*`` and ``bias`` are kept.
+        As for `ges_minimize.problems.PerturbedQuadratic`.
     """
-
-    def __init__(self, n=1000, m=2000, bias_scale=1.0, noise_scale=1.5, seed=0):
-        ref = PerturbedQuadratic(n=n, m=m, bias_scale=bias_scale,
-                                 noise_scale=noise_scale, seed=seed)
-        self.n, self.m, self.seed = ref.n, ref.m, ref.seed
-        self.bias_scale, self.noise_scale = ref.bias_scale, ref.noise_scale
-        self.bias = ref.bias
-        self.H = ref.A.T @ ref.A / ref.m
-        self.c = ref.A.T @ ref.b / ref.m
-        self.x0 = ref.x0
-        self.x_star = ref.x_star
-        self.f_star = ref.f_star
-        self.reset_noise()
 
     def gap(self, x):
         d = x - self.x_star
-        return 0.5 * float(d @ (self.H @ d))
+        return 0.5 * float(d @ (self._H @ d))
 
     def fun(self, x):
         return self.f_star + self.gap(x)
-
-    def grad(self, x):
-        return self.H @ x - self.c
-
-    def surrogate_grad(self, x):
-        g = self.grad(x)
-        noise = _unit_vector(self._noise_rng, self.n)
-        return g + (self.bias_scale * self.bias
-                    + self.noise_scale * noise) * np.linalg.norm(g)
-
-    def reset_noise(self):
-        self._noise_rng = np.random.default_rng([self.seed, 1])
 
     def describe(self):
         return (f"perturbed quadratic, n = {self.n}, m = {self.m}, bias "

@@ -86,8 +86,7 @@ class FastQuadratic:
     def __init__(self, seed, regime=((1.0, 1.5), (1.0, 1.5)), n_calls=10_000):
         p = PerturbedQuadratic(seed=seed)
         self.n = p.n
-        self.H = p.A.T @ p.A / p.m
-        self.c = p.A.T @ p.b / p.m
+        self.H, self.c = p._H, p._c       # A^T A / m and A^T b / m, made once
         self.const = p.b @ p.b / (2 * p.m)
         self.bias = p.bias
         self.x0 = p.x0

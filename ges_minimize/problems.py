@@ -195,7 +195,7 @@ class PerturbedQuadratic(_BiasedSurrogateProblem):
         # QR with column pivoting: robust to a rank-deficient A (m < n gives
         # the minimum-norm solution), about twice as fast as the SVD driver.
         self.x_star = lstsq(self.A, self.b, lapack_driver="gelsy")[0]
-        self.f_star = self.fun(self.x_star)
+        self.f_star = float(self._fun(self.x_star))
         # grad = H x - c with H = A^T A / m: one n x n product per call
         # instead of two m x n ones.
         self._H = self.A.T @ self.A / self.m
