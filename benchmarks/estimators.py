@@ -2,21 +2,26 @@
 
 Prints markdown tables:
 
-1. Classification, 5-fold cross-validation on breast cancer (binary) and
-   digits (10 classes), for each metric the classifier is told to maximise
-   (accuracy, F1 or macro-F1, balanced accuracy, and a cost): Guided ES vs
-   `LogisticRegression` vs `LogisticRegression` in a
-   `TunedThresholdClassifierCV` tuned for the same metric (binary only).
-2. Regression, 5-fold cross-validation on diabetes: mean absolute error and
-   pinball loss (quantile 0.9), Guided ES vs `HuberRegressor` and
+1. Classification, 5-fold cross-validation repeated on ``--repeats``
+   shuffles, on breast cancer (binary) and digits (10 classes), for each
+   metric the classifier is told to maximise (accuracy, F1 or macro-F1,
+   balanced accuracy, and a cost): Guided ES vs `LogisticRegression` vs
+   `LogisticRegression` in a `TunedThresholdClassifierCV` tuned for the same
+   metric (binary only).
+2. Regression, the same cross-validation on diabetes: mean absolute error
+   and pinball loss (quantile 0.9), Guided ES vs `HuberRegressor` and
    `QuantileRegressor`.
+
+Every model sees the same folds, so each baseline row also gives the paired
+difference from Guided ES, fold by fold: its mean and standard error (the
+folds of one shuffle are not independent, so the error is a rough guide).
 3. Initialisation: Guided ES started from the surrogate-loss minimiser vs a
    random start, same budget.
 4. A sign-activation network on digits: Guided ES vs straight-through
    gradient descent (surrogate only) vs pure ES, from the same random start
    and with the same number of iterations.
 
-Run ``python benchmarks/estimators.py`` (about ten minutes on two cores) or
+Run ``python benchmarks/estimators.py`` (about half an hour on two cores) or
 ``python benchmarks/estimators.py --quick`` (seconds; a smoke run on small
 subsets with tiny budgets whose numbers mean nothing).
 """
@@ -64,7 +69,7 @@ MULTICLASS_METRICS = {
     "accuracy": "accuracy",
     "macro-F1": "f1_macro",
     "balanced accuracy": "balanced_accuracy",
-    "cost |true - pred|": make_scorer(digit_distance, greater_is_better=False),
+    "cost abs(true - pred)": make_scorer(digit_distance, greater_is_better=False),
 }
 PINBALL_QUANTILE = 0.9
 REGRESSION_METRICS = {
@@ -79,11 +84,31 @@ def _logistic():
     return make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
 
 
-def _cv_row(estimator, X, y, scoring, cv, loss=False):
-    """Mean and std of the test score (of the loss, for a loss) and fit time."""
-    res = cross_validate(estimator, X, y, scoring=scoring, cv=cv)
-    scores = -res["test_score"] if loss else res["test_score"]
-    return scores.mean(), scores.std(), res["fit_time"].mean()
+def _cv_scores(estimator, X, y, scoring, cvs):
+    """Test scores of every fold of every splitter in `cvs`; mean fit time."""
+    runs = [cross_validate(estimator, X, y, scoring=scoring, cv=cv) for cv in cvs]
+    return (np.concatenate([res["test_score"] for res in runs]),
+            np.mean([res["fit_time"].mean() for res in runs]))
+
+
+def _compare(rows, data, label, results, loss, digits):
+    """Table rows for `results` [(model, (scores, fit time))], Guided ES
+    first: mean ± std (the loss for a loss), best in bold, and each
+    baseline's paired difference from Guided ES (positive: Guided ES better)."""
+    sign = -1.0 if loss else 1.0
+    means = [sign * scores.mean() for _, (scores, _) in results]
+    best = (min if loss else max)(means)
+    ours = results[0][1][0]
+    for (model, (scores, seconds)), mean in zip(results, means):
+        score = f"{mean:.{digits}f} ± {scores.std():.{digits}f}"
+        if mean == best:
+            score = f"**{score}**"
+        if model == results[0][0]:
+            gain = "—"
+        else:
+            d = ours - scores           # in the scorer's terms: greater is better
+            gain = f"{d.mean():+.{digits}f} ± {d.std(ddof=1) / np.sqrt(d.size):.{digits}f}"
+        rows.append([data, label, model, score, gain, f"{seconds:.2f}"])
 
 
 def _progress(*what):
@@ -98,12 +123,14 @@ def _table(title, header, rows):
         print("| " + " | ".join(row) + " |")
 
 
-def _fmt(mean, std, seconds, digits=4):
-    return f"{mean:.{digits}f} ± {std:.{digits}f}", f"{seconds:.2f}"
+def _splitters(kind, quick, seed, repeats):
+    n_splits = 2 if quick else 5
+    return [kind(n_splits, shuffle=True, random_state=seed + r)
+            for r in range(1 if quick else repeats)]
 
 
 # -- 1. classification -------------------------------------------------------------
-def classification(quick, seed):
+def classification(quick, seed, repeats):
     datasets = [("breast cancer", load_breast_cancer(return_X_y=True), BINARY_METRICS),
                 ("digits", load_digits(return_X_y=True), MULTICLASS_METRICS)]
     budget = dict(max_iter=5) if quick else {}
@@ -112,7 +139,7 @@ def classification(quick, seed):
         if quick:
             X, _, y, _ = train_test_split(X, y, train_size=200, stratify=y,
                                           random_state=seed)
-        cv = StratifiedKFold(2 if quick else 5, shuffle=True, random_state=seed)
+        cvs = _splitters(StratifiedKFold, quick, seed, repeats)
         for label, scoring in metrics.items():
             _progress(name, label)
             models = [("GuidedESClassifier",
@@ -122,25 +149,20 @@ def classification(quick, seed):
                 models.append(("LR + TunedThreshold",
                                TunedThresholdClassifierCV(_logistic(), scoring=scoring,
                                                           cv=2 if quick else 5)))
-            is_cost = label.startswith("cost")
-            results = [(model, _cv_row(est, X, y, scoring, cv, loss=is_cost))
+            results = [(model, _cv_scores(est, X, y, scoring, cvs))
                        for model, est in models]
-            best = (min if is_cost else max)(r[1][0] for r in results)
-            for model, (mean, std, seconds) in results:
-                score, fit = _fmt(mean, std, seconds)
-                if mean == best:
-                    score = f"**{score}**"
-                rows.append([name, label, model, score, fit])
-    _table("Classification: 5-fold CV, test score of the metric each model "
-           "maximises (cost: lower is better; best in bold)",
-           ["data", "metric", "model", "mean ± std", "fit time (s)"], rows)
+            _compare(rows, name, label, results, label.startswith("cost"), 4)
+    _table(f"Classification: 5-fold CV x {len(cvs)} shuffle(s), test score of "
+           "the metric each model maximises (cost: lower is better; best in bold)",
+           ["data", "metric", "model", "mean ± std", "Guided ES better by",
+            "fit time (s)"], rows)
 
 
 # -- 2. regression ---------------------------------------------------------------------
-def regression(quick, seed):
+def regression(quick, seed, repeats):
     X, y = load_diabetes(return_X_y=True)
     budget = dict(max_iter=5) if quick else {}
-    cv = KFold(2 if quick else 5, shuffle=True, random_state=seed)
+    cvs = _splitters(KFold, quick, seed, repeats)
     rows = []
     for label, (scoring, quantile) in REGRESSION_METRICS.items():
         _progress("diabetes", label)
@@ -153,20 +175,17 @@ def regression(quick, seed):
              make_pipeline(StandardScaler(),
                            QuantileRegressor(quantile=quantile, alpha=0.0))),
         ]
-        results = [(model, _cv_row(est, X, y, scoring, cv, loss=True))
+        results = [(model, _cv_scores(est, X, y, scoring, cvs))
                    for model, est in models]
-        best = min(r[1][0] for r in results)
-        for model, (mean, std, seconds) in results:
-            score, fit = _fmt(mean, std, seconds, digits=2)
-            if mean == best:
-                score = f"**{score}**"
-            rows.append(["diabetes", label, model, score, fit])
-    _table("Regression: 5-fold CV, test loss (lower is better; best in bold)",
-           ["data", "loss", "model", "mean ± std", "fit time (s)"], rows)
+        _compare(rows, "diabetes", label, results, True, 2)
+    _table(f"Regression: 5-fold CV x {len(cvs)} shuffle(s), test loss (lower is "
+           "better; best in bold)",
+           ["data", "loss", "model", "mean ± std", "Guided ES better by",
+            "fit time (s)"], rows)
 
 
 # -- 3. initialisation -----------------------------------------------------------------
-def initialisation(quick, seed):
+def initialisation(quick, seed, repeats):
     budget = dict(max_iter=5) if quick else {}
     cases = [("breast cancer", load_breast_cancer(return_X_y=True), "f1"),
              ("digits", load_digits(return_X_y=True), "accuracy")]
@@ -218,7 +237,7 @@ def _straight_through(X, y, hidden, n_iter, seed, learning_rate=0.01):
     return predict
 
 
-def sign_network(quick, seed):
+def sign_network(quick, seed, repeats):
     X, y = load_digits(return_X_y=True)
     if quick:
         X, y = X[:400], y[:400]
@@ -266,6 +285,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true",
                         help="smoke run in seconds (numbers mean nothing)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="shuffles of the 5-fold cross-validation (seed, seed + 1, ...)")
     parser.add_argument("--only", choices=["classification", "regression",
                                            "initialisation", "network"])
     args = parser.parse_args(argv)
@@ -276,7 +297,7 @@ def main(argv=None):
         warnings.simplefilter("ignore")   # convergence chatter of the baselines
         for name, run in sections.items():
             if args.only in (None, name):
-                run(args.quick, args.seed)
+                run(args.quick, args.seed, args.repeats)
     print(f"\n(total {time.perf_counter() - start:.0f} s)")
 
 

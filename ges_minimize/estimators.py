@@ -43,6 +43,8 @@ INIT_NETWORK_STEPS = 200
 INIT_NETWORK_LEARNING_RATE = 0.01
 #: Candidate shifts of the output intercept scored on out-of-fold outputs.
 OFFSET_CANDIDATES = 101
+#: Iteration counts (geometrically spaced from 1) compared by ``early_stopping='cv'``.
+CV_CHECKPOINTS = 10
 
 
 class _BaseGuidedES(BaseEstimator):
@@ -66,7 +68,7 @@ class _BaseGuidedES(BaseEstimator):
         "step": [StrOptions({"sgd", "momentum", "adam"})],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
-        "early_stopping": ["boolean"],
+        "early_stopping": ["boolean", StrOptions({"cv"})],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
@@ -112,18 +114,27 @@ class _BaseGuidedES(BaseEstimator):
         full_batch = self.batch_size is None or self.batch_size >= len(train)
         select = full_batch or valid is not None
         valid_data = None if valid is None else data.take(valid)
-        self.__dict__.pop("intercept_shift_", None)
-        if (self.cv is not None and origin is not None and valid is None
-                and shapes[-1][1] == 1):
-            theta0 = self._tune_intercept(theta0, origin, shapes, fit_data,
-                                          surrogate, objective)
-        es = self._optimizer(theta0, rng)
+        for name in ("intercept_shift_", "cv_checkpoints_", "cv_scores_"):
+            self.__dict__.pop(name, None)
+        folds = None
+        if self.cv is not None and origin is not None and valid is None:
+            theta0, folds = self._cross_validate_start(
+                theta0, origin, shapes, fit_data, surrogate, objective)
         selection = self.selection
         if selection == "auto":
             selection = "best" if valid is not None else "average"
-        monitor = _Monitor(self.n_iter_no_change, self.tol, select, selection)
-        curve, valid_curve = self._optimise(es, objective, surrogate, fit_data,
-                                            valid_data, full_batch, monitor, rng)
+        # one evaluator (one worker pool) for the whole fit; every batch
+        # brings its rows as the arguments of the objective
+        with _evaluator(objective, fit_data.args, self.n_jobs) as evaluate:
+            n_iter = self.max_iter
+            if folds is not None and self.early_stopping == "cv":
+                n_iter = self._cross_validate_n_iter(
+                    folds, fit_data, objective, surrogate, selection, evaluate, rng)
+            es = self._optimizer(theta0, rng)
+            monitor = _Monitor(self.n_iter_no_change, self.tol, select, selection)
+            curve, valid_curve = self._optimise(
+                es, objective, surrogate, fit_data, valid_data, full_batch,
+                monitor, rng, evaluate, n_iter)
         self._set_layers(_models.fold_scaling(
             _models.unpack(monitor.selected(), shapes), *scaling))
         self.n_iter_ = es.nit
@@ -145,65 +156,118 @@ class _BaseGuidedES(BaseEstimator):
                         step=self.step, learning_rate=self.learning_rate, rng=rng)
 
     def _optimise(self, es, objective, surrogate, fit_data, valid_data,
-                  full_batch, monitor, rng):
-        """The Guided ES iterations; the training and validation curves."""
+                  full_batch, monitor, rng, evaluate, n_iter, snapshots=None):
+        """`n_iter` Guided ES iterations; the training and validation curves.
+
+        `snapshots`, a dict whose keys are iteration counts, receives the
+        parameters the run would return after that many iterations.
+        """
         curve, valid_curve = [], []
 
         def record(theta, score):
             curve.append(score)
             if valid_data is not None:
                 valid_curve.append(-objective(theta, *valid_data.args))
-            return monitor.update(theta, valid_curve[-1] if valid_curve else score)
+            stop = monitor.update(theta, valid_curve[-1] if valid_curve else score)
+            if snapshots is not None and monitor.iteration - 1 in snapshots:
+                snapshots[monitor.iteration - 1] = monitor.selected()
+            return stop
 
-        # one evaluator (one worker pool) for the whole fit; every batch
-        # brings its rows as the arguments of the objective
-        with _evaluator(objective, fit_data.args, self.n_jobs) as evaluate:
-            for _ in range(self.max_iter):
-                batch = fit_data if full_batch else fit_data.take(_stratified_sample(
-                    self._strata(fit_data.y), self.batch_size, rng))
-                if surrogate is not None:
-                    es.add_surrogate_grad(surrogate(es.x, batch)[1])
-                theta = es.x
-                # the antithetic pairs and the centre, all on the same rows
-                values = evaluate(np.vstack([es.ask(), theta]), batch.args)
-                es.tell(values[:-1])
-                if record(theta, -values[-1]):
-                    break
+        for _ in range(n_iter):
+            batch = fit_data if full_batch else fit_data.take(_stratified_sample(
+                self._strata(fit_data.y), self.batch_size, rng))
+            if surrogate is not None:
+                es.add_surrogate_grad(surrogate(es.x, batch)[1])
             theta = es.x
-            record(theta, -evaluate(theta[None], fit_data.args)[0])
+            # the antithetic pairs and the centre, all on the same rows
+            values = evaluate(np.vstack([es.ask(), theta]), batch.args)
+            es.tell(values[:-1])
+            if record(theta, -values[-1]):
+                break
+        theta = es.x
+        record(theta, -evaluate(theta[None], fit_data.args)[0])
+        if snapshots is not None:            # stopped early: the final choice
+            for t, theta in snapshots.items():
+                if theta is None:
+                    snapshots[t] = monitor.selected()
         return curve, valid_curve
 
-    def _tune_intercept(self, theta0, origin, shapes, data, surrogate,
-                        objective):
-        """`theta0` with its output intercept tuned on out-of-fold outputs.
+    def _cross_validate_n_iter(self, folds, data, objective, surrogate,
+                               selection, evaluate, rng):
+        """Number of iterations chosen on out-of-fold scores (one-SE rule).
+
+        Each fold's start climbs on the fold's training rows for `max_iter`
+        iterations; the parameters the fit would return after 1, 2, 4, ...
+        (geometrically spaced) iterations are scored on the rows left out.
+        The smallest count whose mean score is within one standard error of
+        the best count's (the standard error of the fold-wise differences)
+        is chosen: fewer iterations unless more pay on new data. The
+        smallest count is 1, a single step (half a step with
+        ``selection='average'``) from the start.
+        """
+        # at least one iteration: scikit-learn's contract wants n_iter_ >= 1
+        checkpoints = np.unique(np.round(np.geomspace(
+            1, self.max_iter, CV_CHECKPOINTS)).astype(int))
+        seeds = rng.integers(np.iinfo(np.int64).max, size=len(folds))
+        scores = np.empty((len(folds), checkpoints.size))
+        for k, ((train, test, start), seed) in enumerate(zip(folds, seeds)):
+            fold_rng = np.random.default_rng(seed)
+            fold_data = data.take(train)
+            full_batch = self.batch_size is None or self.batch_size >= len(train)
+            snapshots = dict.fromkeys(checkpoints.tolist())
+            self._optimise(self._optimizer(start, fold_rng), objective, surrogate,
+                           fold_data, None, full_batch,
+                           _Monitor(self.n_iter_no_change, self.tol, full_batch,
+                                    selection),
+                           fold_rng, evaluate, self.max_iter, snapshots)
+            test_args = data.take(test).args
+            scores[k] = [-objective(snapshots[t], *test_args) for t in checkpoints]
+        self.cv_checkpoints_, self.cv_scores_ = checkpoints, scores
+        return int(checkpoints[_first_within_one_se(scores)])
+
+    def _cross_validate_start(self, theta0, origin, shapes, data, surrogate,
+                              objective):
+        """The start with its intercept tuned, and the folds of `cv`.
 
         The initial model is refitted on `cv` folds (stratified for a
-        classifier) and predicts the rows left out; the shift of the
-        intercept that maximises the scorer on these out-of-fold outputs is
-        added to `theta0`, as `TunedThresholdClassifierCV` tunes a threshold.
-        Only for models with one output (binary classifier, regressor).
+        classifier). For a model with one output (binary classifier,
+        regressor), the shift of the intercept that maximises the scorer on
+        the folds' out-of-fold outputs is added to `theta0`, as
+        `TunedThresholdClassifierCV` tunes a threshold. Each fold's start
+        gets the shift tuned on the other folds' outputs, so that its rows
+        left out judge it as new data (a shift tuned on them would favour
+        the start over any climb from it). Returns `theta0` and a list of
+        ``(train, test, start)`` per fold, or None with fewer than 2 folds.
         """
         cv = self.cv
         if isinstance(cv, numbers.Integral):
             # at most as many folds as the largest class has samples
             cv = min(cv, np.unique(self._strata(data.y), return_counts=True)[1].max())
             if cv < 2:
-                return theta0
+                return theta0, None
         splits = check_cv(cv, data.y, classifier=self._is_classifier()).split(
             data.X, data.y)
-        folds = np.full(data.y.shape[0], -1)
-        starts = []
-        for k, (train, test) in enumerate(splits):
-            folds[test] = k
-            starts.append(self._fold_start(theta0, origin, shapes,
-                                           data.take(train), surrogate))
-        if np.any(folds < 0):
+        covered = np.zeros(data.y.shape[0], dtype=bool)
+        folds = []
+        for train, test in splits:
+            covered[test] = True
+            folds.append((train, test, self._fold_start(
+                theta0, origin, shapes, data.take(train), surrogate)))
+        if not covered.all():
             raise ValueError(
                 f"cv={self.cv!r} must leave out every sample in one of its "
-                f"test folds; {np.sum(folds < 0)} samples are in none")
-        offset = self._tuned_offset(starts, folds, data, objective)
-        self.intercept_shift_ = offset
-        return _shift_output(theta0, offset)
+                f"test folds; {np.sum(~covered)} samples are in none")
+        if shapes[-1][1] == 1:
+            parts = [(test, objective.standardised_output(start, data.X[test])[:, 0])
+                     for _, test, start in folds]
+            offset = self._tuned_offset(parts, data, objective)
+            self.intercept_shift_ = offset
+            theta0 = _shift_output(theta0, offset)
+            if self.early_stopping == "cv":
+                folds = [(train, test, _shift_output(start, self._tuned_offset(
+                             parts[:k] + parts[k + 1:], data, objective)))
+                         for k, (train, test, start) in enumerate(folds)]
+        return theta0, folds
 
     def _fold_start(self, theta0, origin, shapes, train, surrogate):
         """The initial parameters refitted on one training fold.
@@ -218,37 +282,44 @@ class _BaseGuidedES(BaseEstimator):
             return _minimize_surrogate(surrogate, theta0, train)
         return _straight_through_descent(surrogate, origin, train)
 
-    def _tuned_offset(self, starts, folds, data, objective):
+    def _tuned_offset(self, parts, data, objective):
         """Shift of the output intercept that maximises the out-of-fold score.
 
-        The out-of-fold outputs ``z`` (standardised) of the fold starts are
-        scored as the model ``z + offset`` for offsets at quantiles of the
-        decision values (a classifier: thresholds) or of the residuals (a
-        regressor), and 0; among the best, the median offset is taken.
+        `parts` holds, per fold, its rows left out and their outputs ``z``
+        (standardised) by the fold's start. They are scored as the model
+        ``z + offset`` for offsets at quantiles of the decision values (a
+        classifier: thresholds) or of the residuals (a regressor), and 0,
+        fold by fold; among those of best mean score, the
+        median offset is taken. It is kept only if it beats no shift by more
+        than one standard error of the fold-wise differences: a shift the
+        folds cannot tell from none would only add their noise.
         """
-        z = np.empty(data.y.shape[0])
-        for k, start in enumerate(starts):
-            z[folds == k] = objective.standardised_output(
-                start, data.X[folds == k])[:, 0]
+        rows = np.concatenate([test for test, _ in parts])
+        z = np.concatenate([z_fold for _, z_fold in parts])
         levels = np.linspace(0.0, 1.0, OFFSET_CANDIDATES)
         if self._is_classifier():
-            offsets = -_weighted_quantiles(z, data.weights, levels)
+            offsets = -_weighted_quantiles(z, data.weights[rows], levels)
         else:
             y_mean, y_scale = objective.scaling[2:]
-            residuals = (data.Y[:, 0] - y_mean) / y_scale - z
-            offsets = _weighted_quantiles(residuals, data.weights, levels)
+            residuals = (data.Y[rows, 0] - y_mean) / y_scale - z
+            offsets = _weighted_quantiles(residuals, data.weights[rows], levels)
         offsets = np.unique(np.append(offsets, 0.0))
         on_z = objective.on_outputs(self._template())
-        z_data = _Data(z[:, None], data.y, data.Y, data.weights)
-        scores = np.array([-on_z(np.array([1.0, offset]), *z_data.args)
-                           for offset in offsets])
-        best = offsets[scores >= scores.max() - 1e-12 * max(1.0, abs(scores.max()))]
-        return float(best[(best.size - 1) // 2])
+        scores = np.array([[-on_z(np.array([1.0, offset]), z_fold[:, None],
+                                  data.y[test], data.weights[test])
+                            for offset in offsets]
+                           for test, z_fold in parts])
+        pooled = scores.sum(axis=0)       # ~ the mean over the folds
+        best = pooled >= pooled.max() - 1e-12 * max(1.0, abs(pooled.max()))
+        offset = float(offsets[best][(best.sum() - 1) // 2])
+        pair = np.column_stack([scores[:, offsets == 0.0][:, 0],
+                                scores[:, offsets == offset][:, 0]])
+        return [0.0, offset][_first_within_one_se(pair)]
 
     def _split(self, y, rng):
         """Indices of the training and the validation part (or None)."""
         n = y.shape[0]
-        if not self.early_stopping:
+        if self.early_stopping == "cv" or not self.early_stopping:
             return np.arange(n), None
         n_valid = int(np.ceil(self.validation_fraction * n))
         if n_valid < 1 or n - n_valid < 2:
@@ -430,11 +501,21 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         Rows per iteration. Each iteration draws a stratified minibatch and
         evaluates the surrogate gradient, the centre and every antithetic
         pair on it (common random numbers). None uses all the data.
-    early_stopping : bool, default=False
-        Hold out a stratified `validation_fraction` of the data, score the
-        centre on it at each iteration, stop after `n_iter_no_change`
-        iterations without improvement and keep the best parameters (with
-        ``selection='auto'``).
+    early_stopping : bool or 'cv', default='cv'
+        How long to climb. 'cv' chooses the number of iterations by
+        cross-validation on the folds of `cv`: each fold's start climbs on
+        the fold's training rows for `max_iter` iterations, and the
+        parameters the fit would return after about ten geometrically
+        spaced numbers of iterations from 1 to `max_iter` are scored on the
+        rows left out; the fit then runs the smallest number whose mean
+        score is within one standard error of the best one's (1 keeps the
+        start, give or take half a step). It costs one climb per fold, and applies only with `cv` and
+        a surrogate start (see `cv`); otherwise `max_iter` iterations run.
+        True holds out a stratified `validation_fraction` of the data,
+        scores the centre on it at each iteration, stops after
+        `n_iter_no_change` iterations without improvement and keeps the best
+        parameters (with ``selection='auto'``). False runs `max_iter`
+        iterations on all the data.
     validation_fraction : float, default=0.1
         Share of the data held out for early stopping.
     n_iter_no_change : int or None, default=None
@@ -467,12 +548,15 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         binary classifier, a regressor): the intercept of the surrogate-loss
         minimiser is shifted by the amount that maximises the scorer on its
         out-of-fold outputs (a decision threshold, as
-        `sklearn.model_selection.TunedThresholdClassifierCV` tunes it). An
-        int is the number of (stratified, for a classifier) unshuffled folds,
-        at most the size of the largest class; anything else as in
+        `sklearn.model_selection.TunedThresholdClassifierCV` tunes it), if
+        it beats no shift by more than one standard error of the fold-wise
+        differences of the score. The same folds choose the number of
+        iterations with ``early_stopping='cv'``. An int is the number of
+        (stratified, for a classifier) unshuffled folds, at most the size of
+        the largest class; anything else as in
         `sklearn.model_selection.check_cv`. Costs one surrogate fit per
-        fold. None, early stopping, or a start that is not the surrogate
-        minimiser (``init='random'``, warm start) skips it.
+        fold. None, ``early_stopping=True``, or a start that is not the
+        surrogate minimiser (``init='random'``, warm start) skips both.
 
     Attributes
     ----------
@@ -488,7 +572,8 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
     intercepts_ : list of ndarray
         Intercepts of the layers.
     n_iter_ : int
-        Number of Guided ES iterations run.
+        Number of Guided ES iterations of the fit (not counting the climbs
+        on the folds of ``early_stopping='cv'``).
     objective_curve_ : ndarray of shape (n_iter_ + 1,)
         The score being maximised at the centre before each iteration and
         after the last, on the training data (on the iteration's minibatch
@@ -507,6 +592,11 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
     intercept_shift_ : float
         Shift of the output intercept tuned by `cv` (on the standardised
         output); only when it was tuned.
+    cv_checkpoints_ : ndarray of int
+        The numbers of iterations compared by ``early_stopping='cv'``; only
+        when it chose.
+    cv_scores_ : ndarray of shape (n_folds, len(cv_checkpoints_))
+        Their scores on each fold's left-out rows.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -589,7 +679,7 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
                  hidden_layer_sizes=(), activation="sign",
                  l2_regularization="auto", init="auto", max_iter=300, n_pairs=5,
                  subspace_dim=3, sigma=0.3, alpha=0.5, beta=2.0, step="adam",
-                 learning_rate=None, batch_size=None, early_stopping=False,
+                 learning_rate=None, batch_size=None, early_stopping="cv",
                  validation_fraction=0.1, n_iter_no_change=None, tol=0.0,
                  warm_start=False, random_state=None, n_jobs=None,
                  selection="auto", cv=5):
@@ -749,8 +839,8 @@ random_state, n_jobs, selection, cv
     intercept_ : float
         Intercept of a linear model.
     coefs_, intercepts_, n_iter_, objective_curve_, validation_curve_, \
-init_score_, best_iteration_, intercept_shift_, n_features_in_, \
-feature_names_in_
+init_score_, best_iteration_, intercept_shift_, cv_checkpoints_, \
+cv_scores_, n_features_in_, feature_names_in_
         As in `GuidedESClassifier`.
 
     See Also
@@ -790,7 +880,7 @@ feature_names_in_
                  hidden_layer_sizes=(), activation="sign",
                  l2_regularization="auto", init="auto", max_iter=300, n_pairs=5,
                  subspace_dim=3, sigma=0.3, alpha=0.5, beta=2.0, step="adam",
-                 learning_rate=None, batch_size=None, early_stopping=False,
+                 learning_rate=None, batch_size=None, early_stopping="cv",
                  validation_fraction=0.1, n_iter_no_change=None, tol=0.0,
                  warm_start=False, random_state=None, n_jobs=None,
                  selection="auto", cv=5):
@@ -1069,6 +1159,21 @@ class _Monitor:
         if self.selection == "best":
             return self.best_iteration
         return self._first_averaged()
+
+
+def _first_within_one_se(scores):
+    """The first column of `scores` (folds x candidates, candidates from the
+    simplest) whose mean is within one standard error of the best column's.
+
+    The standard error is that of the fold-wise differences from the best
+    column, so that what all folds share does not count as noise.
+    """
+    mean = scores.mean(axis=0)
+    best = int(np.argmax(mean))
+    if len(scores) < 2:                   # no spread to measure
+        return best
+    se = np.std(scores - scores[:, [best]], axis=0, ddof=1) / np.sqrt(len(scores))
+    return int(np.flatnonzero(mean >= mean[best] - se)[0])
 
 
 def _shift_output(theta, offset):

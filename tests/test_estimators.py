@@ -87,7 +87,8 @@ def test_clone_and_pickle(blobs):
 
 def test_attributes_and_shapes(blobs, cancer):
     X, y = blobs
-    clf = GuidedESClassifier(max_iter=7, random_state=0).fit(X, y)
+    clf = GuidedESClassifier(max_iter=7, early_stopping=False,
+                             random_state=0).fit(X, y)
     assert clf.coef_.shape == (3, 2) and clf.intercept_.shape == (3,)
     assert clf.decision_function(X).shape == (120, 3)
     assert_allclose(clf.predict_proba(X).sum(axis=1), 1.0)
@@ -125,7 +126,8 @@ def test_callable_scoring_receives_the_estimator(blobs):
         seen.append(type(estimator))
         return np.mean(estimator.predict(X_) == y_)
 
-    GuidedESClassifier(scorer, max_iter=2, n_pairs=1, random_state=0).fit(X, y)
+    GuidedESClassifier(scorer, max_iter=2, n_pairs=1, early_stopping=False,
+                       random_state=0).fit(X, y)
     # one call to check the scorer, then (2P + 1) per iteration and the end
     assert len(seen) == 1 + 2 * 3 + 1
     assert set(seen) == {GuidedESClassifier}
@@ -290,7 +292,8 @@ def test_sample_weight_reaches_the_scorer(blobs):
         return np.average(estimator.predict(X_) == y_, weights=sample_weight)
 
     w = np.arange(1.0, 121.0)
-    GuidedESClassifier(scorer, max_iter=1, n_pairs=1, random_state=0).fit(
+    GuidedESClassifier(scorer, max_iter=1, n_pairs=1, early_stopping=False,
+                       random_state=0).fit(
         X, y, sample_weight=w)
     assert all(np.array_equal(r, w) for r in received)
 
@@ -409,7 +412,8 @@ def test_best_selection_reaches_at_least_the_initialisation(cancer):
 def test_selections_return_different_centres(cancer):
     X, y = cancer
     fit = lambda selection: GuidedESClassifier(
-        "accuracy", max_iter=40, selection=selection, random_state=0).fit(X, y)
+        "accuracy", max_iter=40, selection=selection, early_stopping=False,
+        random_state=0).fit(X, y)
     average, best, last = fit("auto"), fit("best"), fit("last")
     assert average.best_iteration_ == 20         # centres 20..40 averaged
     assert last.best_iteration_ == 40
@@ -442,8 +446,9 @@ def test_auto_penalty_starts_from_logistic_regression(cancer):
 
 def test_cv_tunes_the_intercept_for_the_scorer(cancer):
     X, y = cancer
-    # a malignant tumour (class 0) called benign (1) costs 5, the converse 1
-    cost = make_scorer(lambda t, p: -np.mean(5.0 * ((t == 0) & (p == 1))
+    # a malignant tumour (class 0) called benign (1) costs 10, the converse 1
+    # (at 5, the folds' gains from the shift are within their noise: no shift)
+    cost = make_scorer(lambda t, p: -np.mean(10.0 * ((t == 0) & (p == 1))
                                              + 1.0 * ((t == 1) & (p == 0))))
     common = dict(max_iter=1, learning_rate=1e-12, selection="last",
                   random_state=0)
@@ -456,6 +461,8 @@ def test_cv_tunes_the_intercept_for_the_scorer(cancer):
     assert_allclose(tuned.intercept_ - plain.intercept_, tuned.intercept_shift_,
                     rtol=1e-6)
     assert tuned.predict(X).mean() < plain.predict(X).mean()
+    # for accuracy the logistic regression's own threshold is as good
+    assert GuidedESClassifier("accuracy", **common).fit(X, y).intercept_shift_ == 0
     # a regressor for the 0.9 quantile starts above the least-squares line
     Xd, yd = load_diabetes(return_X_y=True)
     pinball = make_scorer(mean_pinball_loss, alpha=0.9, greater_is_better=False)
@@ -468,6 +475,47 @@ def test_cv_tunes_the_intercept_for_the_scorer(cancer):
     # a multiclass model has no single intercept to tune
     assert not hasattr(GuidedESClassifier(max_iter=2, random_state=0).fit(
         *load_digits(return_X_y=True)), "intercept_shift_")
+
+
+def test_one_standard_error_rule():
+    from ges_minimize.estimators import _first_within_one_se
+    # column 2 is best on average, but the folds disagree: column 0 is
+    # within one standard error of it
+    noisy = np.array([[0.90, 0.91, 0.99], [0.95, 0.94, 0.91], [0.92, 0.93, 0.94]])
+    assert _first_within_one_se(noisy) == 0
+    # every fold gains the same from column 0 to 1 to 2: no noise, the best
+    steady = np.array([[0.90, 0.92, 0.95], [0.80, 0.82, 0.85], [0.70, 0.72, 0.75]])
+    assert _first_within_one_se(steady) == 2
+    # ties with the best count as within
+    assert _first_within_one_se(np.array([[0.5, 0.6, 0.6], [0.4, 0.5, 0.5]])) == 1
+    # one fold: no spread to measure, the best
+    assert _first_within_one_se(np.array([[0.5, 0.7, 0.6]])) == 1
+
+
+def test_cv_early_stopping_chooses_the_iterations(cancer):
+    X, y = cancer
+    from ges_minimize.estimators import _first_within_one_se
+    fit = lambda **kw: GuidedESClassifier("f1", early_stopping="cv", max_iter=60,
+                                          random_state=0, **kw).fit(X, y)
+    clf = fit()
+    checkpoints = clf.cv_checkpoints_
+    assert checkpoints[0] == 1 and checkpoints[-1] == 60
+    assert np.all(np.diff(checkpoints) > 0)
+    assert clf.cv_scores_.shape == (5, checkpoints.size)
+    assert clf.n_iter_ == checkpoints[_first_within_one_se(clf.cv_scores_)]
+    assert clf.objective_curve_.shape == (clf.n_iter_ + 1,)
+    again = fit()
+    assert_array_equal(again.coef_, clf.coef_)
+    assert_array_equal(again.cv_scores_, clf.cv_scores_)
+    # a start far from the best (a heavily penalised logistic regression):
+    # the folds show that climbing pays
+    far = fit(l2_regularization=1000.0)
+    assert far.n_iter_ > 0
+    assert far.cv_scores_[:, checkpoints == far.n_iter_].mean() > \
+        far.cv_scores_[:, 0].mean()
+    # without folds, max_iter iterations
+    plain = fit(cv=None)
+    assert plain.n_iter_ == 60 and not hasattr(plain, "cv_scores_")
 
 
 def test_pure_es_and_random_start_improve(cancer):
@@ -501,7 +549,8 @@ def test_regressor_reduces_mean_absolute_error():
     # deviations optimum, 43.04
     assert mae < -reg.init_score_ - 0.1
     # the default returns the average of the centres: below the start too
-    averaged = GuidedESRegressor("neg_mean_absolute_error", random_state=0).fit(X, y)
+    averaged = GuidedESRegressor("neg_mean_absolute_error", early_stopping=False,
+                                 random_state=0).fit(X, y)
     assert np.mean(np.abs(averaged.predict(X) - y)) < -averaged.init_score_ - 0.05
 
 
