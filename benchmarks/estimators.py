@@ -197,7 +197,9 @@ def initialisation(quick, seed, repeats):
         cv = StratifiedKFold(2 if quick else 5, shuffle=True, random_state=seed)
         for init in ("surrogate", "random"):
             _progress(name, f"init={init}")
-            est = GuidedESClassifier(scoring, init=init, random_state=seed, **budget)
+            # the same budget for both starts (random starts skip cv anyway)
+            est = GuidedESClassifier(scoring, init=init, early_stopping=False,
+                                     random_state=seed, **budget)
             res = cross_validate(est, X, y, scoring=scoring, cv=cv,
                                  return_estimator=True)
             start = np.mean([e.init_score_ for e in res["estimator"]])

@@ -46,8 +46,9 @@ def main(argv=None):
                                               random_state=0)
     hidden = (16,) if args.quick else (32,)
     max_iter = 30 if args.quick else 1000
+    # the same budget for every run: no iterations chosen by cross-validation
     common = dict(hidden_layer_sizes=hidden, activation="sign", max_iter=max_iter,
-                  n_pairs=5, random_state=0)
+                  n_pairs=5, early_stopping=False, random_state=0)
     runs = {
         "Guided ES, random start": GuidedESClassifier(init="random", **common),
         "pure ES, random start": GuidedESClassifier(init="random",

@@ -614,11 +614,9 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
     adjustment to the scale of the features; the fitted weights are folded
     back onto the original features.
 
-    The defaults aim at the score on new data, not on the training data
-    (test scores of the 5-fold cross-validation of
-    ``benchmarks/estimators.py``, means over estimator seeds 1 to 3, whose
-    spread is about as large as the gains: breast cancer and, for the
-    regressor, diabetes):
+    The defaults aim at the score on new data, not on the training data. On
+    small data the climb on the training score overfits: the training score
+    keeps improving while the score on new data stalls or falls. So:
 
     - *The start* is the model scikit-learn users compare with:
       ``l2_regularization='auto'`` makes the linear start
@@ -626,27 +624,39 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
       regressor), and `cv` tunes its intercept for the scorer on out-of-fold
       outputs. Training outputs are optimistic (each sample helped fit
       them), so the training score puts a decision threshold or a quantile
-      too close to the training points; out-of-fold outputs do not. Test
-      cost (5 per false negative, 1 per false positive) 0.083 with `cv`
-      against 0.088 without.
+      too close to the training points; out-of-fold outputs do not. The
+      shift is kept only if it beats none by more than one standard error
+      of the folds' differences: for accuracy or F1 the logistic
+      regression's own threshold is usually as good, and a tuned one adds
+      only the noise of the folds.
+    - *How long to climb* is chosen on the same folds
+      (``early_stopping='cv'``): the smallest number of iterations whose
+      out-of-fold score is within one standard error of the best. Each
+      fold's start carries the shift tuned on the other folds, so that its
+      own rows judge the start and the climb alike.
     - *The returned parameters* are the average of the centres of the
       second half of the run. The training score of a linear model is
       piecewise constant; on small, nearly separable data many centres tie
       at or near its best, and the best training centre is the one the
       noise of the search favoured. Guided ES ascends the score smoothed by
       its Gaussian perturbations; averaging its iterates (Polyak-Ruppert)
-      removes most of the noise of the steps. Test mean absolute error 44.54
-      averaged against 44.71 for the best training centre, test cost 0.083
-      against 0.086.
+      removes most of the noise of the steps (with
+      ``early_stopping=False``, test mean absolute error 44.54 averaged
+      against 44.71 for the best training centre on diabetes).
       ``selection='best'`` keeps the best centre, so that the training
       score never ends below `init_score_` (full batch).
 
-    On data this small a logistic regression is hard to beat on new data:
-    the training score keeps improving after the start while the test
-    score barely moves. A smaller `learning_rate` keeps the fit nearer to
-    the start. Guided ES gains most when the scorer and the surrogate loss
-    disagree markedly, as on imbalanced, noisy data
-    (``examples/optimize_f1.py``).
+    Measured on breast cancer (``benchmarks/estimators.py``'s metrics,
+    5-fold cross-validation on 5 shuffles, test score of the metric the
+    model maximises), ``early_stopping='cv'`` against ``False``: accuracy
+    0.9800 / 0.9796, F1 0.9837 / 0.9817, balanced accuracy 0.9761 / 0.9731,
+    cost (5 per false negative, 1 per false positive) 0.078 / 0.085. The
+    logistic regression scores 0.9807, 0.9848, 0.9770 and 0.076, and 0.069
+    on the cost with a threshold tuned for it: on data this small and this
+    well suited to it, a logistic regression is hard to beat, and the
+    differences are within the noise of the folds. Guided ES gains most
+    when the scorer and the surrogate loss disagree markedly, as on
+    imbalanced, noisy data (``examples/optimize_f1.py``).
 
     References
     ----------
