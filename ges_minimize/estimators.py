@@ -289,10 +289,10 @@ class _BaseGuidedES(BaseEstimator):
         (standardised) by the fold's start. They are scored as the model
         ``z + offset`` for offsets at quantiles of the decision values (a
         classifier: thresholds) or of the residuals (a regressor), and 0,
-        fold by fold; among those of best mean score, the
-        median offset is taken. It is kept only if it beats no shift by more
-        than one standard error of the fold-wise differences: a shift the
-        folds cannot tell from none would only add their noise.
+        fold by fold; among those of best mean score, the median offset is
+        taken. It is kept only if it beats no shift by more than one
+        standard error of the fold-wise differences: a shift the folds
+        cannot tell from none would only add their noise.
         """
         rows = np.concatenate([test for test, _ in parts])
         z = np.concatenate([z_fold for _, z_fold in parts])
@@ -509,8 +509,9 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         spaced numbers of iterations from 1 to `max_iter` are scored on the
         rows left out; the fit then runs the smallest number whose mean
         score is within one standard error of the best one's (1 keeps the
-        start, give or take half a step). It costs one climb per fold, and applies only with `cv` and
-        a surrogate start (see `cv`); otherwise `max_iter` iterations run.
+        start, give or take half a step). It costs one climb per fold, and
+        applies only with `cv` and a surrogate start (see `cv`); otherwise
+        `max_iter` iterations run.
         True holds out a stratified `validation_fraction` of the data,
         scores the centre on it at each iteration, stops after
         `n_iter_no_change` iterations without improvement and keeps the best
