@@ -130,10 +130,10 @@ def _splitters(kind, quick, seed, repeats):
 
 
 # -- 1. classification -------------------------------------------------------------
-def classification(quick, seed, repeats):
+def classification(quick, seed, repeats, options):
     datasets = [("breast cancer", load_breast_cancer(return_X_y=True), BINARY_METRICS),
                 ("digits", load_digits(return_X_y=True), MULTICLASS_METRICS)]
-    budget = dict(max_iter=5) if quick else {}
+    budget = {**(dict(max_iter=5) if quick else {}), **options}
     rows = []
     for name, (X, y), metrics in datasets:
         if quick:
@@ -159,9 +159,9 @@ def classification(quick, seed, repeats):
 
 
 # -- 2. regression ---------------------------------------------------------------------
-def regression(quick, seed, repeats):
+def regression(quick, seed, repeats, options):
     X, y = load_diabetes(return_X_y=True)
-    budget = dict(max_iter=5) if quick else {}
+    budget = {**(dict(max_iter=5) if quick else {}), **options}
     cvs = _splitters(KFold, quick, seed, repeats)
     rows = []
     for label, (scoring, quantile) in REGRESSION_METRICS.items():
@@ -185,7 +185,7 @@ def regression(quick, seed, repeats):
 
 
 # -- 3. initialisation -----------------------------------------------------------------
-def initialisation(quick, seed, repeats):
+def initialisation(quick, seed, repeats, options):
     budget = dict(max_iter=5) if quick else {}
     cases = [("breast cancer", load_breast_cancer(return_X_y=True), "f1"),
              ("digits", load_digits(return_X_y=True), "accuracy")]
@@ -239,7 +239,7 @@ def _straight_through(X, y, hidden, n_iter, seed, learning_rate=0.01):
     return predict
 
 
-def sign_network(quick, seed, repeats):
+def sign_network(quick, seed, repeats, options):
     X, y = load_digits(return_X_y=True)
     if quick:
         X, y = X[:400], y[:400]
@@ -289,17 +289,21 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=3,
                         help="shuffles of the 5-fold cross-validation (seed, seed + 1, ...)")
+    parser.add_argument("--early-stopping", choices=["cv", "false"], default="cv",
+                        help="early_stopping of the Guided ES models in the "
+                             "classification and regression tables")
     parser.add_argument("--only", choices=["classification", "regression",
                                            "initialisation", "network"])
     args = parser.parse_args(argv)
     sections = {"classification": classification, "regression": regression,
                 "initialisation": initialisation, "network": sign_network}
+    options = dict(early_stopping="cv" if args.early_stopping == "cv" else False)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")   # convergence chatter of the baselines
         for name, run in sections.items():
             if args.only in (None, name):
-                run(args.quick, args.seed, args.repeats)
+                run(args.quick, args.seed, args.repeats, options)
     print(f"\n(total {time.perf_counter() - start:.0f} s)")
 
 

@@ -112,3 +112,24 @@ def test_adaptive_benchmark_quick_prints_every_table():
     for problem in ("quadratic", "rosenbrock", "sphere"):
         assert re.search(rf"^\| {problem} \| ", out, re.M)
     assert "Best cell: k = " in out
+
+
+def test_estimators_benchmark_quick_prints_every_table():
+    """``benchmarks/estimators.py --quick``: the four tables with every model's
+    row, and each baseline's paired difference from Guided ES; the numbers
+    are not checked."""
+    proc = subprocess.run([sys.executable, os.path.join("benchmarks", "estimators.py"),
+                           "--quick"],
+                          cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    out = proc.stdout
+    for title in ("Classification", "Regression", "Initialisation", "Sign network"):
+        assert f"### {title}" in out
+    # every table row has the columns of its header (no stray '|' in a label)
+    for table in out.split("### ")[1:]:
+        rows = [line for line in table.splitlines() if line.startswith("|")]
+        assert len({row.count("|") for row in rows}) == 1, table
+    # a baseline row: a signed paired difference and its standard error
+    assert re.search(r"^\| breast cancer \| cost \(5 FN \+ FP\) \| LR \+ TunedThreshold "
+                     r"\| (\*\*)?[0-9.]+ ± [0-9.]+(\*\*)? \| [+-][0-9.]+ ± [0-9.]+ \|", out, re.M)
+    assert re.search(r"^\| diabetes \| MAE \| GuidedESRegressor \| .* \| — \|", out, re.M)
