@@ -11,15 +11,15 @@ Prints markdown tables:
 2. Regression, the same cross-validation on diabetes: mean absolute error
    and pinball loss (quantile 0.9), Guided ES vs `HuberRegressor` and
    `QuantileRegressor`.
-
-Every model sees the same folds, so each baseline row also gives the paired
-difference from Guided ES, fold by fold: its mean and standard error (the
-folds of one shuffle are not independent, so the error is a rough guide).
 3. Initialisation: Guided ES started from the surrogate-loss minimiser vs a
    random start, same budget.
 4. A sign-activation network on digits: Guided ES vs straight-through
    gradient descent (surrogate only) vs pure ES, from the same random start
    and with the same number of iterations.
+
+Every model sees the same folds, so each baseline row also gives the paired
+difference from Guided ES, fold by fold: its mean and standard error (the
+folds of one shuffle are not independent, so the error is a rough guide).
 
 Run ``python benchmarks/estimators.py`` (about half an hour on two cores) or
 ``python benchmarks/estimators.py --quick`` (seconds; a smoke run on small
