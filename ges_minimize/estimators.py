@@ -111,7 +111,7 @@ class _BaseGuidedES(BaseEstimator):
                                                   fit_data, surrogate, rng)
         objective = _NegativeScore(self._template(), scorer, shapes, scaling)
         objective.checked(theta0, fit_data, self.scoring)
-        full_batch = self.batch_size is None or self.batch_size >= len(train)
+        full_batch = self._full_batch(len(train))
         select = full_batch or valid is not None
         valid_data = None if valid is None else data.take(valid)
         for name in ("intercept_shift_", "cv_checkpoints_", "cv_scores_"):
@@ -148,6 +148,10 @@ class _BaseGuidedES(BaseEstimator):
         elif hasattr(self, "validation_curve_"):
             del self.validation_curve_
         return self
+
+    def _full_batch(self, n_rows):
+        """Whether an iteration on `n_rows` rows uses them all."""
+        return self.batch_size is None or self.batch_size >= n_rows
 
     def _optimizer(self, theta0, rng):
         return GuidedES(theta0, sigma=self.sigma, alpha=self.alpha, beta=self.beta,
@@ -213,7 +217,7 @@ class _BaseGuidedES(BaseEstimator):
         for k, ((train, test, start), seed) in enumerate(zip(folds, seeds)):
             fold_rng = np.random.default_rng(seed)
             fold_data = data.take(train)
-            full_batch = self.batch_size is None or self.batch_size >= len(train)
+            full_batch = self._full_batch(len(train))
             snapshots = dict.fromkeys(checkpoints.tolist())
             self._optimise(self._optimizer(start, fold_rng), objective, surrogate,
                            fold_data, None, full_batch,
@@ -237,8 +241,11 @@ class _BaseGuidedES(BaseEstimator):
         gets the shift tuned on the other folds' outputs, so that its rows
         left out judge it as new data (a shift tuned on them would favour
         the start over any climb from it). Returns `theta0` and a list of
-        ``(train, test, start)`` per fold, or None with fewer than 2 folds.
+        ``(train, test, start)`` per fold, or None with fewer than 2 folds or
+        nothing to use them for (several outputs, no ``early_stopping='cv'``).
         """
+        if shapes[-1][1] != 1 and self.early_stopping != "cv":
+            return theta0, None
         cv = self.cv
         if isinstance(cv, numbers.Integral):
             # at most as many folds as the largest class has samples
