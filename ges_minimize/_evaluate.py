@@ -8,6 +8,7 @@ the caller: workers only receive points, so the values, and therefore a
 whole seeded run, do not depend on how they were computed.
 """
 
+import concurrent.futures
 import concurrent.futures.process
 import numbers
 import pickle
@@ -26,19 +27,50 @@ __all__ = ["BatchEvaluator", "evaluate_batch", "evaluate_vectorized",
            "as_scalar"]
 
 
-def as_scalar(value, index=None):
-    """The float in a value returned by ``fun``, or a clear error."""
+def as_scalar(value, index=None, point=None):
+    """The float in a value returned by ``fun``, or a clear error.
+
+    Parameters
+    ----------
+    value : object
+        What ``fun`` returned.
+    index : int, optional
+        Index of the point in its batch, named in the error.
+    point : ndarray, optional
+        The point itself, whose coordinates the error shows.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError
+        If `value` is not a real number: a complex number, a string (even
+        one that reads as a number), None, or an object array.
+    ValueError
+        If `value` is a real array with more or fewer than one element.
+    """
     where = "" if index is None else f" at point {index} of the batch"
+    at = ("" if point is None else
+          f" (x = {np.array2string(np.asarray(point), threshold=8)})")
+    if isinstance(value, numbers.Real) and not isinstance(value, np.generic):
+        return float(value)              # int, float, bool, Fraction, ...
     try:
         arr = np.asarray(value)
     except Exception:  # pragma: no cover - exotic objects
         arr = None
-    if arr is None or arr.dtype.kind not in "biuf" or arr.size != 1:
-        shape = getattr(arr, "shape", None)
+    if arr is None or arr.dtype.kind not in "biuf":
+        kind = type(value).__name__
+        if arr is not None and arr.shape != ():
+            kind += f" of dtype {arr.dtype}"
+        raise TypeError(
+            f"fun must return a real scalar{where}, got {kind}: "
+            f"{value!r:.80}{at}")
+    if arr.size != 1:
         raise ValueError(
             f"fun must return a real scalar{where}, got {type(value).__name__}"
-            f"{'' if shape in (None, ()) else f' of shape {shape}'}: "
-            f"{value!r:.80}")
+            f" of shape {arr.shape}: {value!r:.80}{at}")
     return float(arr.reshape(()))
 
 
@@ -67,8 +99,11 @@ def evaluate_batch(fun, points, args=(), start=0):
 
     Raises
     ------
+    TypeError
+        If `fun` returns something other than a real number (a complex
+        number, a string, None, ...).
     ValueError
-        If `fun` returns something other than a real scalar.
+        If `fun` returns a real array with more than one element.
     Exception
         Whatever `fun` raises, unchanged but for a note naming the point.
     """
@@ -80,7 +115,7 @@ def evaluate_batch(fun, points, args=(), start=0):
             _note(exc, f"raised by fun at point {start + i} of the batch: "
                        f"{np.array2string(point, threshold=8)}")
             raise
-        values[i] = as_scalar(value, start + i)
+        values[i] = as_scalar(value, start + i, point)
     return values
 
 
@@ -108,8 +143,11 @@ def evaluate_vectorized(fun, points, args=(), start=0):
 
     Raises
     ------
+    TypeError
+        If `fun` returns values that are not real numbers (complex,
+        strings, objects).
     ValueError
-        If `fun` returns anything but a real array of shape ``(S,)``.
+        If `fun` returns a real array of a shape other than ``(S,)``.
     Exception
         Whatever `fun` raises, unchanged but for a note naming the points.
     """
@@ -124,7 +162,8 @@ def evaluate_vectorized(fun, points, args=(), start=0):
         raise
     values = np.asarray(out)
     if values.dtype.kind not in "biuf" or values.shape != (n_points,):
-        raise ValueError(
+        error = TypeError if values.dtype.kind not in "biuf" else ValueError
+        raise error(
             "with vectorized=True, fun(x) for x of shape (n, S) must return "
             f"a real array of shape (S,); for x of shape {x.shape} "
             f"(points {start} to {start + n_points - 1} of the batch) it "
@@ -271,15 +310,25 @@ class _Joblib:
         self.parallel.__exit__(None, None, None)
 
 
+def _identity(task):
+    """`task` itself: computed once on a worker, then shared by the others."""
+    return task
+
+
 class _Dask:
     """Chunks submitted to the ``distributed.Client`` of joblib's dask backend.
 
-    The task (``fun`` and ``args``) is scattered to every worker once, with
-    the first batch, and later batches send only the points.
+    The task (``fun`` and ``args``) is sent to the cluster once, with the
+    first batch, as the result of a small task that the workers share; later
+    batches send only the points. Unlike scattered data, that result can be
+    computed again if the workers holding it die, so the scheduler retries a
+    chunk whose worker died (``distributed.scheduler.allowed-failures``
+    times) and then raises ``KilledWorker`` naming it.
     Submitting to the client directly, rather than through
     `joblib.Parallel`, avoids joblib re-scattering large arguments at every
-    call and its hang when a worker dies (the scheduler's ``KilledWorker``
-    error never reaches `joblib.Parallel`).
+    call, its hang when a worker dies (the scheduler's ``KilledWorker``
+    error never reaches `joblib.Parallel`) and its running the tasks in the
+    calling process when the cluster has a single worker thread.
     """
 
     name = "dask"
@@ -289,33 +338,71 @@ class _Dask:
         self.client = backend.client
         self.submit_kwargs = dict(getattr(backend, "submit_kwargs", {}))
         cores = backend.effective_n_jobs(n_jobs)   # waits for a first worker
-        self.n_workers = n_jobs if n_jobs is not None and n_jobs > 0 else cores
-        self.scattered = None
+        n_workers = n_jobs if n_jobs is not None and n_jobs > 0 else cores
+        self.n_workers = max(1, n_workers)
+        self.shared = None
 
     def run(self, points, args):
-        if self.scattered is None:
-            self.scattered = self.client.scatter(self.task, broadcast=True,
-                                                 hash=False)
-        futures = [self.client.submit(_run_chunk, self.scattered, start, rows,
-                                      args, pure=False, **self.submit_kwargs)
-                   for start, rows in _chunks(points, self.n_workers)]
+        if self.shared is None:
+            self.shared = self.client.submit(_identity, self.task, pure=False,
+                                             **self.submit_kwargs)
+        chunks = _chunks(points, self.n_workers)
+        # A loose placement, one chunk per worker: the scheduler would
+        # otherwise send every chunk to the worker holding `shared`.
+        workers = ([] if "workers" in self.submit_kwargs else   # user's
+                   sorted(self.client.scheduler_info()["workers"]))
+        futures = [self.client.submit(
+            _run_chunk, self.shared, start, rows, args, pure=False,
+            **_placement(workers, i), **self.submit_kwargs)
+            for i, (start, rows) in enumerate(chunks)]
         try:
             parts = self.client.gather(futures)
         except BaseException as exc:
-            self.client.cancel(futures)
-            self.scattered = None           # scatter again after a failure
             if type(exc).__name__ == "KilledWorker":
-                _note(exc, "dask workers died while evaluating fun at a "
-                           f"batch of {len(points)} points; no value of this "
+                lost = [_describe_chunk(*chunk) for chunk, future
+                        in zip(chunks, futures)
+                        if future.key == exc.task or _killed(future)]
+                where = " or ".join(lost) or f"a batch of {len(points)} points"
+                _note(exc, f"dask workers died while evaluating fun at "
+                           f"{where}; no value of this batch was used, so "
+                           "the optimizer state is unchanged and the points "
+                           "can be evaluated again")
+            elif isinstance(exc, concurrent.futures.CancelledError):
+                _note(exc, "the dask cluster dropped the evaluation of fun "
+                           f"at a batch of {len(points)} points (workers "
+                           "lost or the cluster restarted); no value of this "
                            "batch was used, so the optimizer state is "
                            "unchanged and the points can be evaluated again")
+            self.client.cancel(futures + [self.shared])
+            self.shared = None              # send the task again next time
             raise
         return _join(parts)
 
     def close(self):
-        if self.scattered is not None:
-            self.scattered.release()
-            self.scattered = None
+        if self.shared is not None:
+            self.shared.release()
+            self.shared = None
+
+
+def _placement(workers, i):
+    """Prefer the i-th worker (cyclically), if any is connected."""
+    if not workers:
+        return {}
+    return dict(workers=workers[i % len(workers)], allow_other_workers=True)
+
+
+def _killed(future):
+    """Whether a dask future failed because its workers died."""
+    return (future.status == "error"
+            and type(future.exception()).__name__ == "KilledWorker")
+
+
+def _describe_chunk(start, rows):
+    """'point 4 of the batch, x = [...]' or 'points 4 to 7 of the batch'."""
+    if len(rows) == 1:
+        return (f"point {start} of the batch, x = "
+                f"{np.array2string(rows[0], threshold=8)}")
+    return f"one of points {start} to {start + len(rows) - 1} of the batch"
 
 
 def _check_n_jobs(n_jobs):
@@ -367,7 +454,7 @@ class BatchEvaluator:
     Notes
     -----
     Use it as a context manager (or call `close`): the worker pool, or the
-    dask client's copy of `fun` and `args`, is set up once on entry (or at
+    dask workers' copy of `fun` and `args`, is set up once on entry (or at
     the first call) and kept for every batch until the exit, so a run pays
     the start-up cost once. A batch of ``S`` points is split into
     ``n_workers`` contiguous chunks, one task each.
@@ -385,13 +472,21 @@ class BatchEvaluator:
     captured by `fun` are memory-mapped, written once per evaluator and
     read-only in the workers (joblib's ``max_nbytes`` and ``mmap_mode``,
     settable through ``parallel_config``); other objects are pickled into
-    every task. Under dask, `fun` and `args` are scattered once to all
-    workers. Under both, `fun` must not rely on state kept between calls.
+    every task. Under dask, `fun` and `args` are sent to the cluster once
+    and shared by its workers. Under both, `fun` must not rely on state kept
+    between calls.
+
+    **Dask.** Under joblib's dask backend every evaluation runs on a worker
+    of the cluster, even when it has a single worker (where
+    `joblib.Parallel` would run the tasks in the calling process); only an
+    explicit ``n_jobs=1`` evaluates in the calling process.
 
     **Errors.** An exception raised by `fun` in a worker reaches the caller
     with its type, and a note naming the index and coordinates of the point.
-    A worker that dies raises loky's ``TerminatedWorkerError`` (or dask's
-    ``KilledWorker``) with a note. In every case no value of the batch is
+    A worker that dies raises loky's ``TerminatedWorkerError`` (or, once the
+    scheduler has retried the chunk ``distributed.scheduler.allowed-failures``
+    times, dask's ``KilledWorker``) with a note; under dask the note names the
+    point, or the chunk of points, the dead workers were evaluating. In every case no value of the batch is
     returned, so an ask/tell optimizer keeps its pending points and the
     batch can be evaluated again. NaN and infinite values are returned as
     they are, whatever the backend.
@@ -480,7 +575,7 @@ class BatchEvaluator:
                                  else _as_args(args))
 
     def close(self):
-        """Release the workers (or the data scattered to dask workers)."""
+        """Release the workers (or the copy of `fun` held by dask workers)."""
         runner, self._runner = self._runner, None
         if runner is not None:
             runner.close()
@@ -507,10 +602,14 @@ def _make_runner(task, n_jobs):
     """The serial, joblib or dask runner for `n_jobs` in the active config."""
     if n_jobs == 1:
         return _Serial(task)
-    backend, _ = get_active_backend()
+    backend, backend_n_jobs = get_active_backend()
     if _is_dask(backend):
-        runner = _Dask(task, n_jobs, backend)
-        return runner if runner.n_workers > 1 else _Serial(task)
+        # Unlike joblib.Parallel, which runs in the calling process when the
+        # cluster has a single worker thread, every evaluation goes to a
+        # worker: a fun that crashes must not take the client down with it.
+        if (backend_n_jobs if n_jobs is None else n_jobs) == 1:
+            return _Serial(task)
+        return _Dask(task, n_jobs, backend)
     n_workers = joblib.effective_n_jobs(n_jobs)
     if n_workers == 1:
         return _Serial(task)

@@ -196,17 +196,18 @@ def test_large_array_reaches_loky_workers_memory_mapped():
     assert memmap_flag(points[0], data) == 0.0
 
 
-def test_dask_scatters_fun_and_args_once(dask_client):
+def test_dask_sends_fun_and_args_once(dask_client):
     data = np.ones((400, 500))
     points = np.zeros((4, N))
     with parallel_config(backend="dask"):
         with BatchEvaluator(first_entry, (data,)) as evaluate:
             evaluate(points)
-            scattered = evaluate._runner.scattered
+            shared = evaluate._runner.shared
             for _ in range(3):
                 np.testing.assert_array_equal(evaluate(points), 1.0)
-            assert evaluate._runner.scattered is scattered
-            assert scattered.key in dask_client.who_has()
+            assert evaluate._runner.shared is shared
+            assert shared.key in dask_client.who_has()
+        assert evaluate._runner is None
 
 
 # -- faults --------------------------------------------------------------------
@@ -273,7 +274,7 @@ def test_bad_value_in_worker_names_the_point():
     points = np.zeros((4, N))
     with BatchEvaluator(lambda x: "text", n_jobs=2) as evaluate:
         # Two chunks, points 0-1 and 2-3: either first failure may arrive.
-        with pytest.raises(ValueError, match="real scalar at point [02] of"):
+        with pytest.raises(TypeError, match="real scalar at point [02] of"):
             evaluate(points)
     with parallel_config(backend="threading", n_jobs=2):
         with BatchEvaluator(lambda x: [1.0, 2.0]) as evaluate:
@@ -332,11 +333,98 @@ def test_killed_dask_worker_raises_and_state_survives(dask_client):
             with pytest.raises(KilledWorker) as info:
                 evaluate(points)
             if sys.version_info >= (3, 11):
-                assert "dask workers died" in "\n".join(info.value.__notes__)
+                # Two chunks of three points: point 4 is in the second.
+                assert ("dask workers died while evaluating fun at one of "
+                        "points 3 to 5 of the batch") in "\n".join(
+                            info.value.__notes__)
             np.testing.assert_array_equal(es.ask(), points)
             # The other worker, or the one the nanny restarts, carries on.
             values = evaluate(points, args=(os.getpid(), None))
     np.testing.assert_array_equal(values, evaluate_batch(objective, points))
+
+
+# -- a dask cluster of one worker -------------------------------------------------
+
+def not_in(x, client_pid):
+    """`objective`, but refuse to run in the client process."""
+    if os.getpid() == client_pid:
+        raise RuntimeError("evaluated in the client process")
+    return objective(x)
+
+
+def exit_always(x):
+    os._exit(1)
+
+
+@pytest.fixture(scope="module")
+def one_worker_client():
+    """One worker process, the scheduler's default retries, not the default
+    client (the other dask tests use `dask_client` through get_client)."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=1, processes=True,
+                                       threads_per_worker=1,
+                                       dashboard_address=None)
+    client = distributed.Client(cluster, set_as_default=False)
+    client.wait_for_workers(1, timeout=60)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def test_one_dask_worker_evaluates_every_point(one_worker_client):
+    """joblib.Parallel runs in the caller when the cluster has one thread."""
+    points = np.random.default_rng(2).standard_normal((6, N))
+    with parallel_config(backend="dask", client=one_worker_client):
+        with BatchEvaluator(not_in, (os.getpid(),)) as evaluate:
+            assert (evaluate.backend, evaluate.n_workers) == ("dask", 1)
+            np.testing.assert_array_equal(evaluate(points),
+                                          evaluate_batch(objective, points))
+        with BatchEvaluator(not_in, (os.getpid(),), n_jobs=3) as evaluate:
+            assert (evaluate.backend, evaluate.n_workers) == ("dask", 3)
+            np.testing.assert_array_equal(evaluate(points),
+                                          evaluate_batch(objective, points))
+        # Only an explicit n_jobs=1 (argument or config) stays in the caller.
+        with BatchEvaluator(objective, n_jobs=1) as evaluate:
+            assert evaluate.backend == "serial"
+    with parallel_config(backend="dask", client=one_worker_client, n_jobs=1):
+        with BatchEvaluator(objective) as evaluate:
+            assert evaluate.backend == "serial"
+
+
+@pytest.mark.xfail(strict=True, reason="minimize_guided_es evaluates f at "
+                   "res.x in the calling process, outside the evaluator")
+def test_one_dask_worker_runs_the_whole_minimisation(one_worker_client,
+                                                     reference):
+    with parallel_config(backend="dask", client=one_worker_client):
+        res = minimize_guided_es(not_in, np.zeros(N), surrogate,
+                                 **{**RUN, "args": (os.getpid(),)})
+    assert_same_run(res, reference)
+
+
+def test_worker_that_keeps_dying_names_the_points(one_worker_client):
+    """The nanny restarts the worker, the scheduler retries, then gives up."""
+    from distributed import KilledWorker
+    points = np.random.default_rng(2).standard_normal((6, N))
+    with parallel_config(backend="dask", client=one_worker_client):
+        with BatchEvaluator(exit_always) as evaluate:
+            with pytest.raises(KilledWorker, match="on 4 different workers") \
+                    as info:
+                evaluate(points)
+            if sys.version_info >= (3, 11):
+                assert ("dask workers died while evaluating fun at one of "
+                        "points 0 to 5 of the batch") in "\n".join(
+                            info.value.__notes__)
+            with pytest.raises(KilledWorker) as info:
+                evaluate(points[3:4])
+            if sys.version_info >= (3, 11):
+                assert ("while evaluating fun at point 0 of the batch, x = "
+                        + np.array2string(points[3], threshold=8)) in \
+                    "\n".join(info.value.__notes__)
+        # We are alive, and right after the deaths the next run goes to the
+        # restarted worker, not to this process.
+        with BatchEvaluator(not_in, (os.getpid(),)) as evaluate:
+            np.testing.assert_array_equal(evaluate(points),
+                                          evaluate_batch(objective, points))
 
 
 # -- bad input -------------------------------------------------------------------
