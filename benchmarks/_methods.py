@@ -1,28 +1,36 @@
-"""The methods compared, one entry each, and how their progress is recorded.
+"""The methods of the suite, each at its documented defaults, and how they are recorded.
 
-A method is a `Method`: a row label, who provides it (``"library"`` or
+A method is a `Method`: a key, a row label, who provides it (``"library"`` or
 ``"peer"``), what its curve measures, and ``run(problem, budget, seed)``
-returning a `Trace`. Adding a method is adding one entry to the list built
-by `method_table`.
+returning a `Trace`. `method_table` lists them for a family.
+
+Initial step sizes
+------------------
+Peers that need one get a single rule for every problem: ``sigma0 =
+problem.x_scale / 10`` (CMA-ES's sigma0, NGOpt's mutation scale, the
+perturbation scale of SGES); Adam on the surrogate, one step per
+evaluation, uses ``lr = sigma0 / 10``; Adam on the estimates of P-RGF and
+SGES, one step per 10 to 22 evaluations, uses ``lr = sigma0``; P-RGF's
+forward-difference step is ``sigma0 / 100``. ``x_scale`` is stated by each family (the per-coordinate
+size of ``x0 - x*`` known from its construction) and moves with the
+rescalings. The library gets nothing of it: it is called with its defaults.
 
 What is recorded
 ----------------
-- Evolution strategies of this library (Guided ES, vanilla ES) and gradient
-  descent on the surrogate: ``f - f*`` at the *centre* (the current
-  iterate) after every iteration, against the evaluations spent so far.
-  The centre is what these methods return; the value is computed for the
-  record only and not counted. To keep the cost of recording down it is
-  taken at every iteration up to the 100th and at every 10th after that.
-- Every other peer (scipy, pycma, nevergrad): ``f - f*`` of the best point
-  evaluated so far, after every evaluation, the usual convention for
-  black-box optimisers (and the more favourable one).
+- The library (``minimize_guided_es``): through its new-style callback,
+  ``f - f*`` at the centre ``intermediate_result.x`` against
+  ``intermediate_result.nfev``, at every iteration up to the 100th and every
+  10th after that, as a running minimum (the library returns the best
+  centre it knows), then at ``res.x`` and ``res.nfev``. If it stops by itself
+  before the budget, its last value stands for the rest of the budget.
+- Adam on the surrogate: ``f - f*`` at the iterate, one surrogate call
+  counted as one evaluation.
+- Every other peer: ``f - f*`` of the best point evaluated so far, after
+  every evaluation (the usual convention for black-box optimisers).
 
-What is counted as an evaluation: one call of ``f``. Surrogate-gradient
-calls are free for Guided ES and for L-BFGS-B (which gets the surrogate as
-``jac``), as in the paper; for gradient descent on the surrogate, which
-never calls ``f``, one surrogate call counts as one evaluation. Every peer
-is stopped at the budget exactly (the wrapped ``f`` refuses to be called
-more often).
+Counting: one call of ``f`` is one evaluation; surrogate-gradient calls are
+free for Guided ES, CMA-ES with ``gradf``, P-RGF and L-BFGS-B, as in the
+Guided ES paper. Every peer is stopped at the budget exactly.
 """
 
 import dataclasses
@@ -34,12 +42,16 @@ import scipy.optimize
 
 from ges_minimize import minimize_guided_es
 
-__all__ = ["Method", "Trace", "method_table", "probe_auto_alpha"]
+from ._adam import Adam
+from .prgf import minimize_prgf
+from .sges import minimize_sges
+
+__all__ = ["Method", "Trace", "method_table", "PAPER", "RECORD_EVERY"]
 
 CENTRE = "centre"
-#: Centres are recorded at every iteration up to the 100th, then at every 10th.
-RECORD_EVERY = 10
 BEST = "best so far"
+#: The library's centre is recorded at every iteration up to the 100th, then every 10th.
+RECORD_EVERY = 10
 
 
 @dataclasses.dataclass
@@ -51,11 +63,13 @@ class Trace:
     note: str = ""
     seconds: float = float("nan")
     cpu_seconds: float = float("nan")
+    final: float = float("nan")        # gap at the returned point
+    extra: dict = dataclasses.field(default_factory=dict)
 
     def at(self, budget):
         """The recorded gap after at most `budget` evaluations."""
         i = np.searchsorted(self.evals, budget, side="right") - 1
-        return float(self.gap[i])
+        return float(self.gap[max(i, 0)])
 
     def first_reaching(self, target):
         """Evaluations at which the gap first drops to `target` (inf if never)."""
@@ -72,24 +86,30 @@ class Trace:
 
 @dataclasses.dataclass(frozen=True)
 class Method:
+    key: str
     label: str
     source: str            # "library" or "peer"
     measures: str          # CENTRE or BEST
     run: object            # run(problem, budget, seed) -> Trace
-    seeds: int = None      # at most this many seeds (None: all)
-    note: str = ""
 
 
 class _BudgetExhausted(Exception):
     pass
 
 
-class _CountedObjective:
-    """``f`` for a peer: counts calls, records each gap, stops at the budget."""
+class _Solved(Exception):
+    pass
 
-    def __init__(self, problem, budget):
-        self.problem = problem
-        self.budget = budget
+
+class _CountedObjective:
+    """``f`` for a peer: counts calls, records each gap, stops at the budget.
+
+    With ``stop_below`` set (the attack), the run ends at the first value
+    below it.
+    """
+
+    def __init__(self, problem, budget, stop_below=None):
+        self.problem, self.budget, self.stop_below = problem, budget, stop_below
         self.gaps = np.empty(budget)
         self.count = 0
 
@@ -98,193 +118,237 @@ class _CountedObjective:
             raise _BudgetExhausted
         x = np.asarray(x, dtype=float)
         f = self.problem.fun(x)
-        self.gaps[self.count] = f - self.problem.f_star
+        self.gaps[self.count] = self.problem.gap(x) if self.problem.f_star is not None else f
         self.count += 1
+        if self.stop_below is not None and f < self.stop_below:
+            raise _Solved
         return f
 
     def trace(self, note):
         gaps = np.minimum.accumulate(self.gaps[:self.count])
         gap0 = self.problem.gap(self.problem.x0)
-        return Trace(np.arange(self.count + 1), np.concatenate([[gap0], gaps]),
-                     note)
+        t = Trace(np.arange(self.count + 1), np.concatenate([[gap0], gaps]), note)
+        t.final = float(t.gap[-1])
+        return t
 
 
-# -- library methods ----------------------------------------------------------------
-def run_guided_es(problem, budget, seed, *, guided=True, n_pairs=1, **options):
-    """`minimize_guided_es` for ``budget // (2 P)`` iterations; centre recorded."""
-    evals, gaps = [0], [problem.gap(problem.x0)]
+def _sigma0(problem):
+    return problem.x_scale / 10.0
+
+
+def _attack(problem):
+    return getattr(problem, "stop_below", None) is not None
+
+
+# -- the library ----------------------------------------------------------------
+PAPER = dict(sigma=0.1, alpha=0.5, beta=2.0, n_pairs=1, subspace_dim=1,
+             step="sgd", learning_rate=0.2)
+
+
+def run_library(problem, budget, seed, *, guided=True, **options):
+    """`minimize_guided_es` with `options` only (none: the library's defaults)."""
+    surrogate = problem.surrogate_grad if guided else None
+    if _attack(problem):          # success at the first query below 0, every query counted
+        f = _CountedObjective(problem, budget, stop_below=problem.stop_below)
+        note = ""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = minimize_guided_es(f, problem.x0, surrogate, maxfev=budget,
+                                         rng=seed, **options)
+            note = f"stopped by itself: {res.message}"
+        except (_Solved, _BudgetExhausted):
+            pass
+        return f.trace(note)
+    best = problem.gap(problem.x0)
+    evals, gaps = [0], [best]
 
     def callback(intermediate_result):
+        nonlocal best
         if intermediate_result.nit <= 100 or intermediate_result.nit % RECORD_EVERY == 0:
+            best = min(best, problem.gap(intermediate_result.x))
             evals.append(intermediate_result.nfev)
-            gaps.append(problem.gap(intermediate_result.x))
+            gaps.append(best)
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", scipy.optimize.OptimizeWarning)
-        res = minimize_guided_es(
-            problem.fun, problem.x0,
-            problem.surrogate_grad if guided else None,
-            n_pairs=n_pairs, maxiter=budget // (2 * n_pairs), callback=callback,
-            rng=seed, **options)
-    return Trace(np.array(evals), np.array(gaps),
-                 f"{res.nit} iterations; the final evaluation at x is not counted")
-
-
-def probe_auto_alpha():
-    """None if ``alpha='auto'`` is accepted by the installed library, else why not."""
     try:
-        minimize_guided_es(lambda x: float(x @ x), np.ones(4), lambda x: 2 * x,
-                           alpha="auto", subspace_dim=2, maxiter=3, rng=0)
-    except Exception as exc:   # TypeError/ValueError from the argument checks
-        return f"{type(exc).__name__}: {exc}"
-    return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = minimize_guided_es(problem.fun, problem.x0, surrogate, maxfev=budget,
+                                     callback=callback, rng=seed, **options)
+    except Exception as exc:                    # a failing library is reported, not hidden
+        t = Trace(np.array(evals), np.array(gaps), f"failed: {type(exc).__name__}: {exc}")
+        t.final = float(gaps[-1])
+        return t
+    final = problem.gap(res.x)
+    evals.append(min(res.nfev, budget))
+    gaps.append(min(best, final))
+    t = Trace(np.array(evals), np.array(gaps),
+              f"{res.nit} iterations, {res.nfev} evaluations; status {res.status}"
+              + (" (stopped by itself before the budget)" if res.nfev < budget - 2 * 10
+                 else ""))
+    t.final = float(final)
+    t.extra["status"] = int(res.status)
+    return t
 
 
-# -- peers --------------------------------------------------------------------
-def run_surrogate_descent(problem, budget, seed, *, learning_rate):
-    """x <- x - lr * surrogate(x), one evaluation per surrogate call."""
+# -- peers ---------------------------------------------------------------------
+def run_adam_surrogate(problem, budget, seed):
+    """Adam on the surrogate, lr = sigma0 / 10; one surrogate call = one evaluation."""
+    lr = _sigma0(problem) / 10
+    adam = Adam(lr)
     x = problem.x0.copy()
     evals, gaps = [0], [problem.gap(x)]
-    note = f"lr = {learning_rate:g}"
+    note = f"lr = {lr:.3g}"
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(1, budget + 1):
-            x -= learning_rate * problem.surrogate_grad(x)
+            x = adam.step(x, problem.surrogate_grad(x))
             if t <= 100 or t % RECORD_EVERY == 0 or t == budget:
                 evals.append(t)
                 gaps.append(problem.gap(x))
-                if not np.isfinite(gaps[-1]) or gaps[-1] > 1e12:
+                if not np.isfinite(gaps[-1]):
                     note += f"; diverged after {t} steps"
                     gaps[-1] = np.inf
-                    evals.append(budget)
-                    gaps.append(np.inf)
                     break
-    note += f"; best recorded along the path {min(gaps):.3g}"
-    return Trace(np.array(evals), np.array(gaps), note)
+    tr = Trace(np.array(evals), np.array(gaps, dtype=float), note)
+    tr.final = float(gaps[-1])
+    return tr
+
+
+def _counted(problem, budget):
+    return _CountedObjective(problem, budget, getattr(problem, "stop_below", None))
 
 
 def run_scipy(problem, budget, seed, *, method):
-    """`scipy.optimize.minimize` with the evaluation budget as its limit."""
-    f = _CountedObjective(problem, budget)
+    """`scipy.optimize.minimize` at its defaults, the budget as its limit."""
+    f = _counted(problem, budget)
     if method == "L-BFGS-B":
         kwargs = dict(jac=problem.surrogate_grad,
                       options={"maxfun": budget, "maxiter": budget})
-    elif method == "Nelder-Mead":
-        kwargs = dict(options={"maxfev": budget, "maxiter": budget,
-                               "adaptive": True})
     else:
         kwargs = dict(options={"maxfev": budget})
     try:
-        res = scipy.optimize.minimize(f, problem.x0, method=method, **kwargs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = scipy.optimize.minimize(f, problem.x0, method=method, **kwargs)
         note = f"stopped: {res.message}"
-    except _BudgetExhausted:
+    except (_BudgetExhausted, _Solved):
         note = "ran to the budget"
     return f.trace(note)
 
 
-def run_cma(problem, budget, seed, *, sigma0):
-    """pycma's CMA-ES (default options) through ask/tell."""
+def run_cma(problem, budget, seed, *, with_gradient):
+    """pycma CMA-ES at its default options, sigma0 = x_scale / 10; the
+    surrogate (if any) through ``ask(gradf=...)``."""
     import cma
-    f = _CountedObjective(problem, budget)
-    es = cma.CMAEvolutionStrategy(problem.x0, sigma0,
-                                  {"seed": seed + 1, "maxfevals": budget,
-                                   "verbose": -9})
+    f = _counted(problem, budget)
+    sigma0 = _sigma0(problem)
     note = "ran to the budget"
-    try:
-        while not es.stop():
-            X = es.ask()
-            es.tell(X, [f(x) for x in X])
-        note = f"stopped: {dict(es.stop())}"
-    except _BudgetExhausted:
-        pass
-    return f.trace(f"sigma0 = {sigma0:g}, population {es.popsize}; {note}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        es = cma.CMAEvolutionStrategy(problem.x0, sigma0,
+                                      {"seed": seed + 1, "maxfevals": budget,
+                                       "verbose": -9})
+        try:
+            while not es.stop():
+                X = es.ask(gradf=problem.surrogate_grad) if with_gradient else es.ask()
+                es.tell(X, [f(x) for x in X])
+            note = f"stopped: {dict(es.stop())}"
+        except (_BudgetExhausted, _Solved):
+            pass
+    return f.trace(f"sigma0 = {sigma0:.3g}, population {es.popsize}; {note}")
 
 
 def run_ngopt(problem, budget, seed):
-    """nevergrad's NGOpt with the evaluation budget; one worker."""
+    """nevergrad's NGOpt with the budget, one worker, mutation sigma = x_scale / 10."""
     import nevergrad as ng
-    f = _CountedObjective(problem, budget)
-    param = ng.p.Array(init=problem.x0)
+    f = _counted(problem, budget)
+    param = ng.p.Array(init=problem.x0).set_mutation(sigma=_sigma0(problem))
     param.random_state = np.random.RandomState(seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        opt = ng.optimizers.NGOpt(parametrization=param, budget=budget,
-                                  num_workers=1)
+        opt = ng.optimizers.NGOpt(parametrization=param, budget=budget, num_workers=1)
+        failed = ""
         try:
             for _ in range(budget):
                 cand = opt.ask()
                 opt.tell(cand, f(cand.value))
-        except _BudgetExhausted:
+        except (_BudgetExhausted, _Solved):
             pass
+        except Exception as exc:   # nevergrad's own errors: the run ends there, reported
+            failed = f"; nevergrad failed after {f.count} evaluations ({type(exc).__name__}: {exc})"
     chosen = getattr(getattr(opt, "optim", None), "name", None) or "?"
-    return f.trace(f"NGOpt chose {chosen}")
+    return f.trace(f"NGOpt chose {chosen}{failed}")
 
 
-# -- the table ------------------------------------------------------------------------
-PAPER = dict(sigma=0.1, alpha=0.5, beta=2.0, n_pairs=1, subspace_dim=1,
-             step="sgd", learning_rate=0.2)
-#: The best cell of the grid of ``benchmarks/adaptive.py --only subspace``
-#: (k in {1, 3, 10, 20, 30}, lr in {0.2, 0.4, 0.6, 0.8}, alpha in {0.25, 0.5,
-#: 0.75, 0.9}; 3 seeds) within a few percent, with the smaller k.
-RECOMMENDED = dict(PAPER, subspace_dim=10, learning_rate=0.6, alpha=0.75)
+def run_prgf(problem, budget, seed):
+    """P-RGF (benchmarks/prgf.py): q = 10, S = 10, Adam lr = sigma0 (it takes one
+    step per 12 to 22 evaluations),
+    forward-difference step sigma0 / 100."""
+    f = _counted(problem, budget)
+    s0 = _sigma0(problem)
+    try:
+        minimize_prgf(f, problem.x0, problem.surrogate_grad, maxfev=budget + 1,
+                      sigma=s0 / 100, learning_rate=s0, rng=seed)
+    except (_BudgetExhausted, _Solved):
+        pass
+    return f.trace("q = 10, S = 10, Adam lr = %.3g" % s0)
 
 
-def _settings(options):
-    return (f"k={options['subspace_dim']}, lr={options['learning_rate']:g}"
-            + (f", alpha={options['alpha']:g}" if options["alpha"] != PAPER["alpha"] else ""))
+def run_sges(problem, budget, seed):
+    """Self-Guided ES (benchmarks/sges.py): k = 10, P = 5, sigma = sigma0,
+    Adam lr = sigma0 (one step per 10 evaluations)."""
+    f = _counted(problem, budget)
+    s0 = _sigma0(problem)
+    try:
+        minimize_sges(f, problem.x0, maxfev=budget + 1, sigma=s0, learning_rate=s0,
+                      rng=seed)
+    except (_BudgetExhausted, _Solved):
+        pass
+    return f.trace("k = 10, P = 5, sigma = %.3g, Adam lr = %.3g" % (s0, s0))
 
-GD_LEARNING_RATES = (0.002, 0.005, 0.01, 0.02)
 
-
-def method_table(*, cma_sigma0=0.1, gd_rates=GD_LEARNING_RATES, auto_alpha=True,
-                 seed_caps=None):
-    """The methods, in report order.
+# -- the tables ----------------------------------------------------------------
+def method_table(kind):
+    """The methods for a family, in report order.
 
     Parameters
     ----------
-    cma_sigma0 : float
-        Initial step size of CMA-ES.
-    gd_rates : sequence of float
-        Learning rates tried for gradient descent on the surrogate (one row
-        each; the report names the best).
-    auto_alpha : bool
-        Include ``alpha='auto'`` if the library accepts it; the row is
-        dropped with a note otherwise (see `probe_auto_alpha`).
-    seed_caps : dict, optional
-        Fewer seeds for some rows, to bound the run time: keys ``"gd"`` (each
-        learning rate of the sweep), ``"nelder_mead"``, ``"cma"``,
-        ``"ngopt"``; values the number of seeds (default: all).
+    kind : {"surrogate", "none", "rescaling"}
+        ``"surrogate"``: families with a surrogate gradient; ``"none"``: the
+        no-surrogate family; ``"rescaling"``: the rescaling grid (the
+        library's defaults and CMA-ES with ``gradf`` only).
     """
-    caps = dict(seed_caps or {})
     p = functools.partial
-    methods = [
-        Method("Guided ES, paper settings (k=1, lr=0.2)", "library", CENTRE,
-               p(run_guided_es, **PAPER)),
-        Method(f"Guided ES, recommended ({_settings(RECOMMENDED)})", "library", CENTRE,
-               p(run_guided_es, **RECOMMENDED)),
-    ]
-    skipped = {}
-    if auto_alpha:
-        label = f"Guided ES, alpha='auto' ({_settings(dict(RECOMMENDED, alpha=PAPER['alpha']))})"
-        why = probe_auto_alpha()
-        if why is None:
-            methods.append(Method(label, "library", CENTRE,
-                                  p(run_guided_es, **dict(RECOMMENDED, alpha="auto"))))
-        else:
-            skipped[label] = f"not run: the installed library refuses it ({why})"
-    methods.append(Method("Vanilla ES (alpha=1, lr=0.2)", "peer", CENTRE,
-                          p(run_guided_es, guided=False, **dict(PAPER, alpha=1.0))))
-    for lr in gd_rates:
-        methods.append(Method(f"GD on surrogate, lr={lr:g}", "peer", CENTRE,
-                              p(run_surrogate_descent, learning_rate=lr),
-                              seeds=caps.get("gd")))
-    methods += [
-        Method("scipy Powell", "peer", BEST, p(run_scipy, method="Powell")),
-        Method("scipy Nelder-Mead (adaptive)", "peer", BEST,
-               p(run_scipy, method="Nelder-Mead"), seeds=caps.get("nelder_mead")),
-        Method("scipy L-BFGS-B (jac=surrogate)", "peer", BEST,
+    lib_defaults = Method("defaults", "Guided ES, library defaults", "library", CENTRE,
+                          run_library)
+    cma_grad = Method("cma_grad", "pycma CMA-ES, ask(gradf=surrogate)", "peer", BEST,
+                      p(run_cma, with_gradient=True))
+    if kind == "rescaling":
+        return [lib_defaults, cma_grad]
+    cma = Method("cma", "pycma CMA-ES", "peer", BEST, p(run_cma, with_gradient=False))
+    ngopt = Method("ngopt", "nevergrad NGOpt", "peer", BEST, run_ngopt)
+    powell = Method("powell", "scipy Powell", "peer", BEST, p(run_scipy, method="Powell"))
+    if kind == "none":
+        return [
+            Method("defaults", "Guided ES, library defaults (no surrogate)", "library",
+                   CENTRE, p(run_library, guided=False)),
+            Method("self_guided", "Guided ES, self_guided=True", "library", CENTRE,
+                   p(run_library, guided=False, self_guided=True)),
+            Method("vanilla_paper", "Vanilla ES, paper settings (alpha=1)", "library",
+                   CENTRE, p(run_library, guided=False, **dict(PAPER, alpha=1.0))),
+            Method("sges", "Self-Guided ES (SGES)", "peer", BEST, run_sges),
+            cma, ngopt, powell]
+    return [
+        lib_defaults,
+        Method("paper", "Guided ES, paper settings", "library", CENTRE,
+               p(run_library, **PAPER)),
+        Method("auto", "Guided ES, alpha='auto'", "library", CENTRE,
+               p(run_library, alpha="auto")),
+        Method("vanilla_paper", "Vanilla ES, paper settings (alpha=1)", "library", CENTRE,
+               p(run_library, guided=False, **dict(PAPER, alpha=1.0))),
+        cma_grad, cma,
+        Method("prgf", "P-RGF (prior = surrogate)", "peer", BEST, run_prgf),
+        Method("adam", "Adam on the surrogate", "peer", CENTRE, run_adam_surrogate),
+        Method("lbfgsb", "scipy L-BFGS-B (jac=surrogate)", "peer", BEST,
                p(run_scipy, method="L-BFGS-B")),
-        Method(f"pycma CMA-ES (sigma0={cma_sigma0:g})", "peer", BEST,
-               p(run_cma, sigma0=cma_sigma0), seeds=caps.get("cma")),
-        Method("nevergrad NGOpt", "peer", BEST, run_ngopt, seeds=caps.get("ngopt")),
-    ]
-    return methods, skipped
+        ngopt, powell]
