@@ -42,7 +42,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from ges_minimize import GuidedESClassifier, GuidedESRegressor
-from ges_minimize import _models
+from ges_minimize.estimators import _model
 from ges_minimize._steps import Adam
 
 
@@ -221,20 +221,20 @@ def _straight_through(X, y, hidden, n_iter, seed, learning_rate=0.01):
     scale[scale == 0] = 1.0
     Xs = (X - mean) / scale
     Y = np.eye(classes.size)[np.searchsorted(classes, y)]
-    shapes = _models.layer_shapes(X.shape[1], hidden, classes.size)
-    theta = _models.init_random(shapes, np.random.default_rng(seed))
+    shapes = _model.layer_shapes(X.shape[1], hidden, classes.size)
+    theta = _model.init_random(shapes, np.random.default_rng(seed))
     weights = np.full(len(y), 1.0 / len(y))
     rule = Adam(learning_rate)
     state = rule.init(theta)
     for _ in range(n_iter):
-        _, grad = _models.surrogate_loss_grad(theta, shapes, "sign", Xs, Y, weights,
+        _, grad = _model.surrogate_loss_grad(theta, shapes, "sign", Xs, Y, weights,
                                               "log_loss", 1e-3)
         delta, state = rule.update(grad, state)
         theta = theta + delta
-    layers = _models.unpack(theta, shapes)
+    layers = _model.unpack(theta, shapes)
 
     def predict(X_new):
-        Z = _models.forward(layers, (X_new - mean) / scale, "sign")
+        Z = _model.forward(layers, (X_new - mean) / scale, "sign")
         return classes[Z.argmax(axis=1)]
     return predict
 

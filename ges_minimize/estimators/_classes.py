@@ -1,50 +1,36 @@
-"""scikit-learn estimators that maximise any scorer with Guided ES.
+"""The public estimators, `GuidedESClassifier` and `GuidedESRegressor`.
 
-`GuidedESClassifier` and `GuidedESRegressor` fit a linear model or a network
-with sign/step activations so as to maximise a scikit-learn scorer (accuracy,
-F1, a custom cost...) on the training data. The scorer is the objective that
-Guided ES evaluates; the gradient of a smooth proxy loss (log loss, hinge,
-squared error...) is the surrogate gradient that guides its search.
-
-The model and loss mathematics are in `ges_minimize._models`; NumPy
-versions of common scorers, used in the inner loop when they agree with
-scikit-learn's, are in `ges_minimize._fast_metrics`.
+What they do, in the order of a fit: standardise the data and fit the start
+(`_model`), check the scorer and choose how to compute it fast
+(`_objective`), tune the start's intercept and the number of iterations on
+folds (`_cv`), climb (`_climb`), and keep a probability model apart from the
+decisions (`_decision`).
 """
 
 import difflib
-import inspect
 import numbers
-import warnings
 
 import numpy as np
-from scipy.optimize import minimize
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
-from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import check_scoring, get_scorer_names
-from sklearn.model_selection import check_cv
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
-from scipy.special import expit, softmax
 from threadpoolctl import threadpool_limits
 
-from . import _fast_metrics, _models
-from ._evaluate import BatchEvaluator
-from ._guided_es import GuidedES
-from ._steps import Adam
+from . import _cv, _decision, _model
+from ._climb import Monitor, climb, make_optimizer, stratified_sample
+from ._objective import Data, NegativeScore, evaluator
 
 __all__ = ["GuidedESClassifier", "GuidedESRegressor"]
 
-#: Iterations of L-BFGS when minimising the surrogate loss for ``init``.
-INIT_MAXITER = 500
-#: Steps of straight-through Adam that initialise a network (``init='surrogate'``).
-INIT_NETWORK_STEPS = 200
-INIT_NETWORK_LEARNING_RATE = 0.01
-#: Candidate shifts of the output intercept scored on out-of-fold outputs.
-OFFSET_CANDIDATES = 101
-#: Iteration counts (geometrically spaced from 1) compared by ``early_stopping='cv'``.
-CV_CHECKPOINTS = 10
+#: Fitted attributes that a new fit replaces or removes.
+_FITTED = ("coefs_", "intercepts_", "coef_", "intercept_", "objective_curve_",
+           "validation_curve_", "proba_coefs_", "proba_intercepts_",
+           "intercept_shift_", "cv_checkpoints_", "cv_scores_")
 
 
 class _BaseGuidedES(BaseEstimator):
@@ -53,7 +39,7 @@ class _BaseGuidedES(BaseEstimator):
     _parameter_constraints = {
         "scoring": [str, callable, None],
         "hidden_layer_sizes": ["array-like"],
-        "activation": [StrOptions(set(_models.ACTIVATIONS))],
+        "activation": [StrOptions(set(_model.ACTIVATIONS))],
         "l2_regularization": [Interval(numbers.Real, 0, None, closed="left"),
                               StrOptions({"auto"})],
         "selection": [StrOptions({"auto", "average", "best", "last"})],
@@ -75,22 +61,32 @@ class _BaseGuidedES(BaseEstimator):
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "n_jobs": [numbers.Integral, None],
+        "verbose": ["verbose"],
     }
 
     # -- fitting -----------------------------------------------------------------
     def _fit(self, X, y, sample_weight):
-        # Thousands of small matrix products: BLAS threads only spin-wait.
-        with threadpool_limits(limits=1, user_api="blas"):
-            return self._fit_single_thread(X, y, sample_weight)
+        # an error leaves the estimator as it was
+        before = dict(self.__dict__)
+        try:
+            # Thousands of small matrix products: BLAS threads only spin-wait.
+            with threadpool_limits(limits=1, user_api="blas"):
+                return self._fit_single_thread(X, y, sample_weight)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
 
     def _fit_single_thread(self, X, y, sample_weight):
         first_fit = not (self.warm_start and hasattr(self, "coefs_"))
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32],
+                             accept_sparse="csr",
                              y_numeric=not self._is_classifier(),
                              ensure_min_samples=2, reset=first_fit)
-        X = np.asarray(X, dtype=np.float64)
+        X = X.astype(np.float64) if sp.issparse(X) else np.asarray(X, dtype=np.float64)
         scorer = self._scorer()
-        sample_weight = _check_sample_weight(sample_weight, X.shape[0])
+        sample_weight = (_check_sample_weight(sample_weight, X.shape[0])
+                         * self._class_weights(y))
         Y = self._encode_target(y, first_fit)
         if self._is_classifier() and np.unique(y[sample_weight > 0]).size < 2:
             raise ValueError(
@@ -101,227 +97,93 @@ class _BaseGuidedES(BaseEstimator):
             check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
         train, valid = self._split(y, rng)
-        data = _Data(X, y, Y, sample_weight)
+        x_mean, x_scale = _model.standardisation(X[train], sample_weight[train])
+        if self._is_classifier():
+            y_mean, y_scale = 0.0, 1.0
+        else:
+            y_mean, y_scale = _model.standardisation(Y[train], sample_weight[train])
+            y_mean, y_scale = float(y_mean[0]), float(y_scale[0])
+        scaling = (x_mean, x_scale, y_mean, y_scale)
+        codes = (np.searchsorted(self.classes_, y) if self._is_classifier()
+                 else None)
+        data = Data(X, _model.standardise(X, x_mean, x_scale), y, codes,
+                    (Y - y_mean) / y_scale, sample_weight)
         fit_data = data.take(train)
-        scaling = self._scaling(fit_data)
-        shapes = _models.layer_shapes(X.shape[1], hidden, Y.shape[1])
-        surrogate = self._surrogate(shapes, scaling, fit_data)
+        shapes = _model.layer_shapes(X.shape[1], hidden, Y.shape[1])
+        surrogate = self._surrogate(shapes, fit_data)
 
         theta0, origin = self._initial_parameters(first_fit, shapes, scaling,
                                                   fit_data, surrogate, rng)
-        objective = _NegativeScore(self._template(), scorer, shapes, scaling)
-        objective.checked(theta0, fit_data, self.scoring)
+        proba_theta = theta0 if _decision.calibrated_start(self, first_fit) else None
+        objective = NegativeScore(self._template(), scorer, self.scoring,
+                                  shapes, scaling)
+        objective.prepare(theta0, fit_data)
         full_batch = self._full_batch(len(train))
         select = full_batch or valid is not None
         valid_data = None if valid is None else data.take(valid)
-        for name in ("intercept_shift_", "cv_checkpoints_", "cv_scores_"):
-            self.__dict__.pop(name, None)
+        fitted = {}
         folds = None
         if self.cv is not None and origin is not None and valid is None:
-            theta0, folds = self._cross_validate_start(
-                theta0, origin, shapes, fit_data, surrogate, objective)
+            theta0, offset, folds = _cv.cross_validate_start(
+                self, theta0, origin, shapes, fit_data, surrogate, objective)
+            if offset is not None:
+                fitted["intercept_shift_"] = offset
         selection = self.selection
         if selection == "auto":
             selection = "best" if valid is not None else "average"
-        # one evaluator (one worker pool) for the whole fit; every batch
-        # brings its rows as the arguments of the objective
-        with _evaluator(objective, fit_data.args, self.n_jobs) as evaluate:
+        # one evaluator (one worker pool, for scorers computed by workers)
+        # for the whole fit; every batch brings its rows as its argument
+        with evaluator(objective, fit_data, self.n_jobs) as evaluate:
             n_iter = self.max_iter
             if folds is not None and self.early_stopping == "cv":
-                n_iter = self._cross_validate_n_iter(
-                    folds, fit_data, objective, surrogate, selection, evaluate, rng)
-            es = self._optimizer(theta0, rng)
-            monitor = _Monitor(self.n_iter_no_change, self.tol, select, selection)
-            curve, valid_curve = self._optimise(
-                es, objective, surrogate, fit_data, valid_data, full_batch,
+                n_iter, checkpoints, scores = _cv.cross_validate_n_iter(
+                    self, folds, fit_data, objective, surrogate, selection,
+                    evaluate, rng)
+                fitted["cv_checkpoints_"], fitted["cv_scores_"] = checkpoints, scores
+                if self.verbose:
+                    print(f"[{type(self).__name__}] early_stopping='cv' chose "
+                          f"{n_iter} iterations of {checkpoints.tolist()}",
+                          flush=True)
+            es = make_optimizer(self, theta0, rng)
+            monitor = Monitor(self.n_iter_no_change, self.tol, select, selection)
+            curve, valid_curve = climb(
+                self, es, objective, surrogate, fit_data, valid_data, full_batch,
                 monitor, rng, evaluate, n_iter)
-        self._set_layers(_models.fold_scaling(
-            _models.unpack(monitor.selected(), shapes), *scaling))
+        previous_proba = None
+        if not first_fit and "proba_coefs_" in self.__dict__:
+            previous_proba = list(zip(self.proba_coefs_, self.proba_intercepts_))
+        for name in _FITTED:
+            self.__dict__.pop(name, None)
+        self.__dict__.update(fitted)
+        self._set_layers(_model.fold_scaling(
+            _model.unpack(monitor.selected(), shapes), *scaling))
+        if self._is_classifier():
+            self._set_probability_model(proba_theta, objective, shapes, scaling,
+                                        previous_proba)
         self.n_iter_ = es.nit
         self.objective_curve_ = np.asarray(curve)
         # the first centre was scored on a minibatch: score it on all rows
         self.init_score_ = (curve[0] if full_batch
-                            else -objective(theta0, *fit_data.args))
+                            else -objective.one(theta0, fit_data))
         self.best_iteration_ = monitor.selected_iteration()
         if valid is not None:
             self.validation_curve_ = np.asarray(valid_curve)
-        elif hasattr(self, "validation_curve_"):
-            del self.validation_curve_
         return self
 
     def _full_batch(self, n_rows):
         """Whether an iteration on `n_rows` rows uses them all."""
         return self.batch_size is None or self.batch_size >= n_rows
 
-    def _optimizer(self, theta0, rng):
-        return GuidedES(theta0, sigma=self.sigma, alpha=self.alpha, beta=self.beta,
-                        n_pairs=self.n_pairs,
-                        subspace_dim=min(self.subspace_dim, theta0.size),
-                        step=self.step, learning_rate=self.learning_rate, rng=rng)
-
-    def _optimise(self, es, objective, surrogate, fit_data, valid_data,
-                  full_batch, monitor, rng, evaluate, n_iter, snapshots=None):
-        """`n_iter` Guided ES iterations; the training and validation curves.
-
-        `snapshots`, a dict whose keys are iteration counts, receives the
-        parameters the run would return after that many iterations.
-        """
-        curve, valid_curve = [], []
-
-        def record(theta, score):
-            curve.append(score)
-            if valid_data is not None:
-                valid_curve.append(-objective(theta, *valid_data.args))
-            stop = monitor.update(theta, valid_curve[-1] if valid_curve else score)
-            if snapshots is not None and monitor.iteration - 1 in snapshots:
-                snapshots[monitor.iteration - 1] = monitor.selected()
-            return stop
-
-        for _ in range(n_iter):
-            batch = fit_data if full_batch else fit_data.take(_stratified_sample(
-                self._strata(fit_data.y), self.batch_size, rng))
-            if surrogate is not None:
-                es.add_surrogate_grad(surrogate(es.x, batch)[1])
-            theta = es.x
-            # the antithetic pairs and the centre, all on the same rows
-            values = evaluate(np.vstack([es.ask(), theta]), batch.args)
-            es.tell(values[:-1])
-            if record(theta, -values[-1]):
-                break
-        theta = es.x
-        record(theta, -evaluate(theta[None], fit_data.args)[0])
-        if snapshots is not None:            # stopped early: the final choice
-            for t, theta in snapshots.items():
-                if theta is None:
-                    snapshots[t] = monitor.selected()
-        return curve, valid_curve
-
-    def _cross_validate_n_iter(self, folds, data, objective, surrogate,
-                               selection, evaluate, rng):
-        """Number of iterations chosen on out-of-fold scores (one-SE rule).
-
-        Each fold's start climbs on the fold's training rows for `max_iter`
-        iterations; the parameters the fit would return after 1, 2, 4, ...
-        (geometrically spaced) iterations are scored on the rows left out.
-        The smallest count whose mean score is within one standard error of
-        the best count's (the standard error of the fold-wise differences)
-        is chosen: fewer iterations unless more pay on new data. The
-        smallest count is 1, a single step (half a step with
-        ``selection='average'``) from the start.
-        """
-        # at least one iteration: scikit-learn's contract wants n_iter_ >= 1
-        checkpoints = np.unique(np.round(np.geomspace(
-            1, self.max_iter, CV_CHECKPOINTS)).astype(int))
-        seeds = rng.integers(np.iinfo(np.int64).max, size=len(folds))
-        scores = np.empty((len(folds), checkpoints.size))
-        for k, ((train, test, start), seed) in enumerate(zip(folds, seeds)):
-            fold_rng = np.random.default_rng(seed)
-            fold_data = data.take(train)
-            full_batch = self._full_batch(len(train))
-            snapshots = dict.fromkeys(checkpoints.tolist())
-            self._optimise(self._optimizer(start, fold_rng), objective, surrogate,
-                           fold_data, None, full_batch,
-                           _Monitor(self.n_iter_no_change, self.tol, full_batch,
-                                    selection),
-                           fold_rng, evaluate, self.max_iter, snapshots)
-            test_args = data.take(test).args
-            scores[k] = [-objective(snapshots[t], *test_args) for t in checkpoints]
-        self.cv_checkpoints_, self.cv_scores_ = checkpoints, scores
-        return int(checkpoints[_first_within_one_se(scores)])
-
-    def _cross_validate_start(self, theta0, origin, shapes, data, surrogate,
-                              objective):
-        """The start with its intercept tuned, and the folds of `cv`.
-
-        The initial model is refitted on `cv` folds (stratified for a
-        classifier). For a model with one output (binary classifier,
-        regressor), the shift of the intercept that maximises the scorer on
-        the folds' out-of-fold outputs is added to `theta0`, as
-        `TunedThresholdClassifierCV` tunes a threshold. Each fold's start
-        gets the shift tuned on the other folds' outputs, so that its rows
-        left out judge it as new data (a shift tuned on them would favour
-        the start over any climb from it). Returns `theta0` and a list of
-        ``(train, test, start)`` per fold, or None with fewer than 2 folds or
-        nothing to use them for (several outputs, no ``early_stopping='cv'``).
-        """
-        if shapes[-1][1] != 1 and self.early_stopping != "cv":
-            return theta0, None
-        cv = self.cv
-        if isinstance(cv, numbers.Integral):
-            # at most as many folds as the largest class has samples
-            cv = min(cv, np.unique(self._strata(data.y), return_counts=True)[1].max())
-            if cv < 2:
-                return theta0, None
-        splits = check_cv(cv, data.y, classifier=self._is_classifier()).split(
-            data.X, data.y)
-        covered = np.zeros(data.y.shape[0], dtype=bool)
-        folds = []
-        for train, test in splits:
-            covered[test] = True
-            folds.append((train, test, self._fold_start(
-                theta0, origin, shapes, data.take(train), surrogate)))
-        if not covered.all():
-            raise ValueError(
-                f"cv={self.cv!r} must leave out every sample in one of its "
-                f"test folds; {np.sum(~covered)} samples are in none")
-        if shapes[-1][1] == 1:
-            parts = [(test, objective.standardised_output(start, data.X[test])[:, 0])
-                     for _, test, start in folds]
-            offset = self._tuned_offset(parts, data, objective)
-            self.intercept_shift_ = offset
-            theta0 = _shift_output(theta0, offset)
-            if self.early_stopping == "cv":
-                folds = [(train, test, _shift_output(start, self._tuned_offset(
-                             parts[:k] + parts[k + 1:], data, objective)))
-                         for k, (train, test, start) in enumerate(folds)]
-        return theta0, folds
-
-    def _fold_start(self, theta0, origin, shapes, train, surrogate):
-        """The initial parameters refitted on one training fold.
-
-        A random start is kept; the surrogate minimiser is refitted from
-        the same origin (from `theta0` for a linear model: the minimiser of
-        a convex loss does not depend on where L-BFGS starts).
-        """
-        if origin is None:
-            return theta0
-        if len(shapes) == 1:
-            return _minimize_surrogate(surrogate, theta0, train)
-        return _straight_through_descent(surrogate, origin, train)
-
-    def _tuned_offset(self, parts, data, objective):
-        """Shift of the output intercept that maximises the out-of-fold score.
-
-        `parts` holds, per fold, its rows left out and their outputs ``z``
-        (standardised) by the fold's start. They are scored as the model
-        ``z + offset`` for offsets at quantiles of the decision values (a
-        classifier: thresholds) or of the residuals (a regressor), and 0,
-        fold by fold; among those of best mean score, the median offset is
-        taken. It is kept only if it beats no shift by more than one
-        standard error of the fold-wise differences: a shift the folds
-        cannot tell from none would only add their noise.
-        """
-        rows = np.concatenate([test for test, _ in parts])
-        z = np.concatenate([z_fold for _, z_fold in parts])
-        levels = np.linspace(0.0, 1.0, OFFSET_CANDIDATES)
-        if self._is_classifier():
-            offsets = -_weighted_quantiles(z, data.weights[rows], levels)
-        else:
-            y_mean, y_scale = objective.scaling[2:]
-            residuals = (data.Y[rows, 0] - y_mean) / y_scale - z
-            offsets = _weighted_quantiles(residuals, data.weights[rows], levels)
-        offsets = np.unique(np.append(offsets, 0.0))
-        on_z = objective.on_outputs(self._template())
-        scores = np.array([[-on_z(np.array([1.0, offset]), z_fold[:, None],
-                                  data.y[test], data.weights[test])
-                            for offset in offsets]
-                           for test, z_fold in parts])
-        pooled = scores.sum(axis=0)       # ~ the mean over the folds
-        best = pooled >= pooled.max() - 1e-12 * max(1.0, abs(pooled.max()))
-        offset = float(offsets[best][(best.sum() - 1) // 2])
-        pair = np.column_stack([scores[:, offsets == 0.0][:, 0],
-                                scores[:, offsets == offset][:, 0]])
-        return [0.0, offset][_first_within_one_se(pair)]
+    def _class_weights(self, y):
+        """Per-sample class weights of the surrogate loss (ones for a regressor)."""
+        class_weight = getattr(self, "class_weight", None)
+        if class_weight is None:
+            return np.ones(y.shape[0])
+        try:
+            return compute_sample_weight(class_weight, y)
+        except ValueError as exc:
+            raise ValueError(f"class_weight={class_weight!r} is not usable: "
+                             f"{exc}") from exc
 
     def _split(self, y, rng):
         """Indices of the training and the validation part (or None)."""
@@ -334,7 +196,7 @@ class _BaseGuidedES(BaseEstimator):
                 f"validation_fraction={self.validation_fraction!r} leaves "
                 f"{n - n_valid} training and {n_valid} validation samples of "
                 f"{n}; early_stopping needs at least 2 and 1")
-        valid = _stratified_sample(self._strata(y), n_valid, rng)
+        valid = stratified_sample(self._strata(y), n_valid, rng)
         train = np.setdiff1d(np.arange(n), valid)
         return train, valid
 
@@ -342,27 +204,14 @@ class _BaseGuidedES(BaseEstimator):
         """Classes for stratified sampling (one stratum for a regressor)."""
         return y if self._is_classifier() else np.zeros(y.shape[0])
 
-    def _scaling(self, data):
-        """``(x_mean, x_scale, y_mean, y_scale)`` from weighted moments."""
-        w = data.weights / data.weights.sum()
-        x_mean = w @ data.X
-        x_scale = np.sqrt(w @ (data.X - x_mean) ** 2)
-        x_scale[x_scale <= 1e-12 * np.maximum(1.0, np.abs(x_mean))] = 1.0
-        if self._is_classifier():
-            return x_mean, x_scale, 0.0, 1.0
-        y_mean = float(w @ data.Y[:, 0])
-        y_scale = float(np.sqrt(w @ (data.Y[:, 0] - y_mean) ** 2))
-        return x_mean, x_scale, y_mean, (y_scale if y_scale > 0 else 1.0)
-
-    def _surrogate(self, shapes, scaling, data):
+    def _surrogate(self, shapes, data):
         """``surrogate(theta, data) -> (loss, gradient)``, or None."""
         if self.surrogate_loss is None:
             return None
         l2 = self.l2_regularization
         if l2 == "auto":                    # LogisticRegression(C=1.0)
             l2 = 1.0 / data.weights.sum()
-        return _Surrogate(shapes, self.activation, self.surrogate_loss,
-                          l2, scaling)
+        return _model.Surrogate(shapes, self.activation, self.surrogate_loss, l2)
 
     def _initial_parameters(self, first_fit, shapes, scaling, data, surrogate,
                             rng):
@@ -373,7 +222,7 @@ class _BaseGuidedES(BaseEstimator):
                     f"warm_start=True needs the layer shapes of the previous "
                     f"fit, {old}, got {shapes}; set warm_start=False to refit")
             layers = list(zip(self.coefs_, self.intercepts_))
-            return _models.pack(_models.unfold_scaling(layers, *scaling)), None
+            return _model.pack(_model.unfold_scaling(layers, *scaling)), None
         init = self.init
         if init == "auto":
             init = "random" if surrogate is None else "surrogate"
@@ -382,12 +231,12 @@ class _BaseGuidedES(BaseEstimator):
                 "init='surrogate' needs a surrogate loss, got surrogate_loss="
                 "None; use init='random' or 'auto'")
         if init == "random":
-            return _models.init_random(shapes, rng), None
+            return _model.init_random(shapes, rng), None
         if len(shapes) == 1:
-            origin = np.zeros(_models.n_parameters(shapes))
-            return _minimize_surrogate(surrogate, origin, data), origin
-        origin = _models.init_random(shapes, rng)
-        return _straight_through_descent(surrogate, origin, data), origin
+            origin = np.zeros(_model.n_parameters(shapes))
+            return _model.minimize_surrogate(surrogate, origin, data), origin
+        origin = _model.init_random(shapes, rng)
+        return _model.straight_through_descent(surrogate, origin, data), origin
 
     def _scorer(self):
         scoring = self.scoring
@@ -397,21 +246,19 @@ class _BaseGuidedES(BaseEstimator):
             raise ValueError(
                 f"scoring={scoring!r} is not a scikit-learn scorer name (see "
                 f"sklearn.metrics.get_scorer_names()){hint}")
-        if scoring is None:
-            return check_scoring(self)
+        if scoring is None:        # what `score` computes
+            scoring = "accuracy" if self._is_classifier() else "r2"
         try:
             return check_scoring(self, scoring)
         except ValueError as exc:
             raise ValueError(f"scoring={scoring!r} is not usable: {exc}") from exc
 
     def _template(self):
-        """An unfitted-looking copy of self that `_NegativeScore` fills in."""
+        """An unfitted-looking copy of self that `NegativeScore` fills in."""
         template = object.__new__(type(self))
         template.__dict__.update(
             {key: value for key, value in self.__dict__.items()
-             if key not in ("feature_names_in_", "coefs_", "intercepts_",
-                            "coef_", "intercept_", "objective_curve_",
-                            "validation_curve_")})
+             if key not in ("feature_names_in_", *_FITTED)})
         return template
 
     def _set_layers(self, layers):
@@ -424,15 +271,20 @@ class _BaseGuidedES(BaseEstimator):
                 self.__dict__.pop(name, None)
 
     # -- prediction --------------------------------------------------------------
-    def _raw_output(self, X):
+    def _check_X(self, X):
         check_is_fitted(self, "coefs_")
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return _models.forward(list(zip(self.coefs_, self.intercepts_)), X,
-                               self.activation)
+        return validate_data(self, X, reset=False, accept_sparse="csr",
+                             dtype=[np.float64, np.float32])
+
+    def _raw_output(self, X, layers=None):
+        X = self._check_X(X)
+        if layers is None:
+            layers = list(zip(self.coefs_, self.intercepts_))
+        return np.asarray(_model.forward(layers, X, self.activation))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
 
 
@@ -690,7 +542,8 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
 
     _parameter_constraints = {
         **_BaseGuidedES._parameter_constraints,
-        "surrogate_loss": [StrOptions(set(_models.CLASSIFICATION_LOSSES)), None],
+        "surrogate_loss": [StrOptions(set(_model.CLASSIFICATION_LOSSES)), None],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
     def __init__(self, scoring=None, *, surrogate_loss="log_loss",
@@ -700,9 +553,10 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
                  learning_rate=None, batch_size=None, early_stopping="cv",
                  validation_fraction=0.1, n_iter_no_change=None, tol=0.0,
                  warm_start=False, random_state=None, n_jobs=None,
-                 selection="auto", cv=5):
+                 selection="auto", cv=5, class_weight=None, verbose=0):
         self.scoring = scoring
         self.surrogate_loss = surrogate_loss
+        self.class_weight = class_weight
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.l2_regularization = l2_regularization
@@ -725,6 +579,7 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         self.n_jobs = n_jobs
         self.selection = selection
         self.cv = cv
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -772,53 +627,77 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         self.coef_ = self.coefs_[0].T.copy()
         self.intercept_ = self.intercepts_[0].copy()
 
+    def _set_probability_model(self, proba_theta, objective, shapes, scaling,
+                               previous):
+        """The layers of `predict_proba` (see `_decision`)."""
+        if objective.uses_proba:
+            layers = list(zip(self.coefs_, self.intercepts_))
+        elif proba_theta is not None:
+            layers = _model.fold_scaling(_model.unpack(proba_theta, shapes),
+                                         *scaling)
+        elif previous is not None:
+            layers = previous
+        else:
+            layers = list(zip(self.coefs_, self.intercepts_))
+        self.proba_coefs_ = [W for W, _ in layers]
+        self.proba_intercepts_ = [b for _, b in layers]
+
     def decision_function(self, X):
-        """Raw output of the model.
+        """Raw output of the decision model.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            For two classes, positive values favour ``classes_[1]``; for
-            more, one column per class.
+            For two classes, positive values predict ``classes_[1]``; for
+            more, one column per class, the largest predicted.
         """
         Z = self._raw_output(X)
         return Z[:, 0] if Z.shape[1] == 1 else Z
 
     def predict_proba(self, X):
-        """Class probabilities: logistic (two classes) or softmax of the output.
+        """Class probabilities of the probability model.
+
+        With the log loss as surrogate and a surrogate start (the defaults),
+        these are the probabilities of the start, the surrogate-loss
+        minimiser (a logistic regression for a linear model), which keep
+        its calibration; `predict` takes the scorer's decisions on top of
+        them, so it need not predict the most probable class. Otherwise,
+        or when the scorer judges probabilities, the logistic (two classes)
+        or softmax of `decision_function`.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        Z = self._raw_output(X)
-        if Z.shape[1] == 1:
-            p = expit(Z[:, 0])
-            return np.column_stack([1.0 - p, p])
-        return softmax(Z, axis=1)
+        calls = self.__dict__.get("_proba_calls")
+        if calls is not None:            # the scorer's check during fit
+            calls.append(1)
+        layers = None
+        if "proba_coefs_" in self.__dict__:
+            layers = list(zip(self.proba_coefs_, self.proba_intercepts_))
+        return _decision.probabilities(self._raw_output(X, layers))
 
     def predict(self, X):
-        """Predicted class labels.
+        """Predicted class labels, the decisions that maximise `scoring`.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
         y : ndarray of shape (n_samples,)
         """
         Z = self._raw_output(X)
-        index = (Z[:, 0] > 0).astype(int) if Z.shape[1] == 1 else Z.argmax(axis=1)
-        return self.classes_[index]
+        return self.classes_[_decision.class_codes(Z)]
 
 
 class GuidedESRegressor(RegressorMixin, _BaseGuidedES):
@@ -891,7 +770,7 @@ cv_scores_, n_features_in_, feature_names_in_
 
     _parameter_constraints = {
         **_BaseGuidedES._parameter_constraints,
-        "surrogate_loss": [StrOptions(set(_models.REGRESSION_LOSSES)), None],
+        "surrogate_loss": [StrOptions(set(_model.REGRESSION_LOSSES)), None],
     }
 
     def __init__(self, scoring=None, *, surrogate_loss="squared_error",
@@ -901,7 +780,7 @@ cv_scores_, n_features_in_, feature_names_in_
                  learning_rate=None, batch_size=None, early_stopping="cv",
                  validation_fraction=0.1, n_iter_no_change=None, tol=0.0,
                  warm_start=False, random_state=None, n_jobs=None,
-                 selection="auto", cv=5):
+                 selection="auto", cv=5, verbose=0):
         self.scoring = scoring
         self.surrogate_loss = surrogate_loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -926,6 +805,7 @@ cv_scores_, n_features_in_, feature_names_in_
         self.n_jobs = n_jobs
         self.selection = selection
         self.cv = cv
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -972,276 +852,9 @@ cv_scores_, n_features_in_, feature_names_in_
         return self._raw_output(X)[:, 0]
 
 
-# -- helpers ---------------------------------------------------------------------
-class _Data:
-    """Rows of the training data: raw X, labels y, encoded Y, weights."""
-
-    def __init__(self, X, y, Y, weights):
-        self.X, self.y, self.Y, self.weights = X, y, Y, weights
-
-    def take(self, rows):
-        return _Data(self.X[rows], self.y[rows], self.Y[rows], self.weights[rows])
-
-    @property
-    def args(self):
-        """Arguments of `_NegativeScore` after the parameters."""
-        return self.X, self.y, self.weights
 
 
-class _Surrogate:
-    """Penalised surrogate loss and gradient on the standardised data."""
-
-    def __init__(self, shapes, activation, loss, l2, scaling):
-        self.shapes, self.activation = shapes, activation
-        self.loss, self.l2 = loss, l2
-        self.x_mean, self.x_scale, self.y_mean, self.y_scale = scaling
-
-    def __call__(self, theta, data):
-        X = (data.X - self.x_mean) / self.x_scale
-        Y = (data.Y - self.y_mean) / self.y_scale
-        w = data.weights / data.weights.sum()
-        return _models.surrogate_loss_grad(theta, self.shapes, self.activation,
-                                           X, Y, w, self.loss, self.l2)
-
-
-class _NegativeScore:
-    """``f(theta, X, y, w) = -scorer(model(theta), X, y)``: what Guided ES minimises.
-
-    Picklable, so that parallel workers can evaluate it. The model is a
-    shallow copy of `template` holding the layers of `theta`. For the scorer
-    names of `_fast_metrics` (checked equal to the scorer by `checked`), the
-    score is computed from the predictions directly, skipping the scorer's
-    input validation.
-    """
-
-    def __init__(self, template, scorer, shapes, scaling):
-        self.template, self.scorer = template, scorer
-        self.shapes, self.scaling = shapes, scaling
-        self.unit_weights = True
-        self.fast = None
-
-    def layers(self, theta):
-        return _models.fold_scaling(_models.unpack(theta, self.shapes),
-                                    *self.scaling)
-
-    def standardised_output(self, theta, X):
-        """Raw output ``Z`` of the parameters `theta` at the rows `X`."""
-        x_mean, x_scale = self.scaling[:2]
-        return _models.forward(_models.unpack(theta, self.shapes),
-                               (X - x_mean) / x_scale, self.template.activation)
-
-    def on_outputs(self, template):
-        """The same score for the one-input linear model ``Z + b`` (theta = [1, b]).
-
-        Its input is a column of raw outputs ``Z``; it scores them with the
-        scorer exactly as the full model's outputs would be.
-        """
-        template.n_features_in_ = 1
-        template.__dict__.pop("feature_names_in_", None)
-        twin = _NegativeScore(template, self.scorer, [(1, 1)],
-                              (np.zeros(1), np.ones(1), *self.scaling[2:]))
-        twin.unit_weights, twin.fast = self.unit_weights, self.fast
-        return twin
-
-    def model(self, theta):
-        model = object.__new__(type(self.template))
-        model.__dict__.update(self.template.__dict__)
-        model._set_layers(self.layers(theta))
-        return model
-
-    def __call__(self, theta, X, y, weights):
-        if self.fast is not None:
-            return -self.fast_score(theta, X, y, weights)
-        kwargs = {} if self.unit_weights else {"sample_weight": weights}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UndefinedMetricWarning)
-            score = self.scorer(self.model(theta), X, y, **kwargs)
-        return -float(score)
-
-    def fast_score(self, theta, X, y, weights):
-        """The score of scorer name `fast` from the raw output."""
-        Z = _models.forward(self.layers(theta), X, self.template.activation)
-        classes = getattr(self.template, "classes_", None)
-        if classes is None:
-            return _fast_metrics.REGRESSION[self.fast](y, Z[:, 0], weights)
-        pred = (Z[:, 0] > 0).astype(np.intp) if Z.shape[1] == 1 else Z.argmax(axis=1)
-        cm = _fast_metrics.confusion_matrix(np.searchsorted(classes, y), pred,
-                                            weights, classes.size)
-        pos = np.flatnonzero(classes == 1) if classes.dtype.kind in "biuf" else []
-        return _fast_metrics.CLASSIFICATION[self.fast](
-            cm, int(pos[0]) if len(pos) else None)
-
-    def checked(self, theta, data, scoring):
-        """f at `theta`, with errors that name `scoring`; picks the fast path."""
-        self.unit_weights = bool(np.all(data.weights == 1.0))
-        if not self.unit_weights and not _accepts_sample_weight(self.scorer):
-            raise TypeError(
-                f"scoring={scoring!r} does not accept sample_weight, which "
-                "fit received; give a scorer with a sample_weight parameter")
-        self.fast = None
-        try:
-            value = self(theta, *data.args)
-        except Exception as exc:
-            raise ValueError(
-                f"scoring={scoring!r} failed on the training data at the "
-                f"initial parameters: {type(exc).__name__}: {exc}") from exc
-        if not np.isfinite(value):
-            raise ValueError(
-                f"scoring={scoring!r} returned {-value!r} on the training data "
-                "at the initial parameters; expected a finite number")
-        name = _fast_name(scoring, self.template)
-        if name is not None:
-            self.fast = name
-            try:
-                fast_value = self(theta, *data.args)
-            except Exception:
-                fast_value = np.nan
-            if not abs(fast_value - value) <= 1e-9 * max(1.0, abs(value)):
-                self.fast = None
-        return value
-
-
-def _fast_name(scoring, template):
-    """The `_fast_metrics` name computing `scoring`, or None."""
-    table = (_fast_metrics.CLASSIFICATION if hasattr(template, "classes_")
-             else _fast_metrics.REGRESSION)
-    if scoring is None:
-        scoring = "accuracy" if hasattr(template, "classes_") else "r2"
-    return scoring if isinstance(scoring, str) and scoring in table else None
-
-
-def _accepts_sample_weight(scorer):
-    try:
-        params = inspect.signature(scorer).parameters.values()
-    except (TypeError, ValueError):
-        return True
-    return any(p.name == "sample_weight" or p.kind is p.VAR_KEYWORD
-               for p in params)
-
-
-def _evaluator(objective, args, n_jobs):
-    """The batch evaluator of the fit (``n_jobs`` workers through joblib)."""
-    return BatchEvaluator(objective, args, n_jobs=n_jobs)
-
-
-class _Monitor:
-    """The centres seen, the one to return, and the patience test.
-
-    `selection` says which parameters a run returns: 'average', the mean of
-    the centres of the second half of the run (Polyak-Ruppert averaging);
-    'best', the centre of best monitored score (or the last with
-    ``select=False``, minibatches without validation); 'last', the last
-    centre.
-    """
-
-    def __init__(self, n_iter_no_change, tol, select, selection="average"):
-        self.n_iter_no_change, self.tol, self.select = n_iter_no_change, tol, select
-        self.selection = selection
-        self.best_score = -np.inf
-        self.best_theta = None
-        self.best_iteration = 0
-        self.iteration = 0
-        self.since_best = 0
-        self.last = None
-        self.centres = []         # kept for 'average' only
-
-    def update(self, theta, score):
-        """Record the score of centre `theta`; True when patience ran out."""
-        if score > self.best_score + self.tol or self.best_theta is None:
-            self.best_score, self.best_theta = score, theta
-            self.best_iteration, self.since_best = self.iteration, 0
-        else:
-            self.since_best += 1
-        self.last = theta
-        if self.selection == "average":
-            self.centres.append(theta)
-        self.iteration += 1
-        return (self.select and self.n_iter_no_change is not None
-                and self.since_best >= self.n_iter_no_change)
-
-    def _first_averaged(self):
-        return (self.iteration - 1) // 2
-
-    def selected(self):
-        """The parameters to return after the centres recorded so far."""
-        if self.selection == "last" or (self.selection == "best" and not self.select):
-            return self.last
-        if self.selection == "best":
-            return self.best_theta
-        return np.mean(self.centres[self._first_averaged():], axis=0)
-
-    def selected_iteration(self):
-        """The iteration of `selected` (the first averaged one for 'average')."""
-        if self.selection == "last" or (self.selection == "best" and not self.select):
-            return self.iteration - 1
-        if self.selection == "best":
-            return self.best_iteration
-        return self._first_averaged()
-
-
-def _first_within_one_se(scores):
-    """The first column of `scores` (folds x candidates, candidates from the
-    simplest) whose mean is within one standard error of the best column's.
-
-    The standard error is that of the fold-wise differences from the best
-    column, so that what all folds share does not count as noise.
-    """
-    mean = scores.mean(axis=0)
-    best = int(np.argmax(mean))
-    if len(scores) < 2:                   # no spread to measure
-        return best
-    se = np.std(scores - scores[:, [best]], axis=0, ddof=1) / np.sqrt(len(scores))
-    return int(np.flatnonzero(mean >= mean[best] - se)[0])
-
-
-def _shift_output(theta, offset):
-    """`theta` with `offset` added to the intercept of its single output."""
-    theta = theta.copy()
-    theta[-1] += offset
-    return theta
-
-
-def _weighted_quantiles(values, weights, levels):
-    """Quantiles of the inverted weighted CDF (a weight k counts as k rows)."""
-    values, weights = values[weights > 0], weights[weights > 0]
-    order = np.argsort(values, kind="stable")
-    cumulative = np.cumsum(weights[order])
-    rows = np.searchsorted(cumulative, levels * cumulative[-1], side="left")
-    return values[order][np.minimum(rows, values.size - 1)]
-
-
-def _minimize_surrogate(surrogate, theta0, data):
-    """Minimiser of the penalised surrogate loss (L-BFGS)."""
-    result = minimize(surrogate, theta0, args=(data,), jac=True,
-                      method="L-BFGS-B",
-                      options={"maxiter": INIT_MAXITER, "maxfun": 2 * INIT_MAXITER,
-                               "gtol": 1e-10, "ftol": 1e-14})
-    return result.x
-
-
-def _straight_through_descent(surrogate, theta0, data):
-    """Adam on the straight-through gradient of the surrogate loss."""
-    rule = Adam(INIT_NETWORK_LEARNING_RATE)
-    theta, state = theta0, rule.init(theta0)
-    for _ in range(INIT_NETWORK_STEPS):
-        delta, state = rule.update(surrogate(theta, data)[1], state)
-        theta = theta + delta
-    return theta
-
-
-def _stratified_sample(strata, size, rng):
-    """`size` distinct rows, each stratum in proportion (largest remainder)."""
-    values, codes = np.unique(strata, return_inverse=True)
-    counts = np.bincount(codes)
-    quota = size * counts / counts.sum()
-    take = np.floor(quota).astype(int)
-    short = size - take.sum()
-    take[np.argsort(take - quota)[:short]] += 1
-    rows = [rng.permutation(np.flatnonzero(codes == c))[:take[c]]
-            for c in range(values.size)]
-    return np.sort(np.concatenate(rows))
-
-
+# -- argument checks ---------------------------------------------------------------
 def _check_sample_weight(sample_weight, n_samples):
     if sample_weight is None:
         return np.ones(n_samples)

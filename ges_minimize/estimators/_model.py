@@ -1,4 +1,4 @@
-"""Models and surrogate losses of the scikit-learn estimators, as pure functions.
+"""The model of the scikit-learn estimators and its surrogate gradient.
 
 A model is a stack of layers ``(W_l, b_l)`` acting on standardised inputs:
 every layer but the last is followed by a non-differentiable activation
@@ -16,7 +16,12 @@ is the straight-through estimator [1]_: back-propagation uses the derivative
 of the hard tanh, ``1{|a| <= 1}``, in place of the zero derivative of
 ``sign`` (half of it for ``step = (1 + sign) / 2``).
 
-Nothing here keeps state or touches scikit-learn.
+The inputs are standardised once per fit (`standardisation`,
+`standardise`); a sparse matrix stays sparse, its standardisation applied
+through the products (`SparseStandardised`). `forward_many` computes the
+outputs of many parameter vectors with one product of the inputs.
+
+Nothing here touches scikit-learn.
 
 References
 ----------
@@ -26,19 +31,30 @@ References
 """
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import minimize
 from scipy.special import expit, log_expit, logsumexp, softmax
+
+from .._steps import Adam
 
 __all__ = [
     "ACTIVATIONS", "CLASSIFICATION_LOSSES", "REGRESSION_LOSSES",
     "layer_shapes", "n_parameters", "unpack", "pack", "forward",
     "init_random", "penalty", "surrogate_loss_grad", "fold_scaling",
-    "unfold_scaling",
+    "unfold_scaling", "forward_many", "standardisation", "standardise",
+    "SparseStandardised", "Surrogate", "minimize_surrogate",
+    "straight_through_descent",
 ]
 
 ACTIVATIONS = ("sign", "step")
 CLASSIFICATION_LOSSES = ("log_loss", "hinge", "squared_hinge")
 REGRESSION_LOSSES = ("squared_error", "absolute_error", "huber")
 HUBER_DELTA = 1.0  # in units of the standardised target
+#: Iterations of L-BFGS when minimising the surrogate loss of a linear model.
+INIT_MAXITER = 500
+#: Steps of straight-through Adam that initialise a network.
+INIT_NETWORK_STEPS = 200
+INIT_NETWORK_LEARNING_RATE = 0.01
 
 
 # -- parameters ----------------------------------------------------------------
@@ -120,6 +136,31 @@ def forward(layers, X, activation, return_hidden=False):
     W, b = layers[-1]
     Z = H @ W + b
     return (Z, cache + [(H, None)]) if return_hidden else Z
+
+
+def forward_many(thetas, shapes, X, activation):
+    """Raw outputs of the parameter vectors `thetas` (one per row) at `X`.
+
+    One product of `X` with the first layers of all the vectors stacked side
+    by side; the layers above are batched products. Returns ``Z`` of shape
+    ``(n_vectors, n_samples, n_outputs)``.
+    """
+    n_vectors, start = thetas.shape[0], 0
+    H = None
+    for depth, (fan_in, fan_out) in enumerate(shapes):
+        W = thetas[:, start:start + fan_in * fan_out].reshape(
+            n_vectors, fan_in, fan_out)
+        start += fan_in * fan_out
+        b = thetas[:, None, start:start + fan_out]
+        start += fan_out
+        if depth == 0:
+            stacked = W.transpose(1, 0, 2).reshape(fan_in, n_vectors * fan_out)
+            A = np.asarray(X @ stacked).reshape(-1, n_vectors, fan_out)
+            A = A.transpose(1, 0, 2) + b
+        else:
+            A = H @ W + b
+        H = A if depth == len(shapes) - 1 else _activate(A, activation)
+    return H
 
 
 def penalty(layers, l2):
@@ -237,3 +278,121 @@ def unfold_scaling(layers, x_mean, x_scale, y_mean=0.0, y_scale=1.0):
     W, b = unfolded[0]
     unfolded[0] = (W * x_scale[:, None], b + x_mean @ W)
     return unfolded
+
+
+# -- standardisation -------------------------------------------------------------
+def _robust_moments(X, w):
+    """Weighted mean and standard deviation of the columns of `X`.
+
+    Computed on the columns divided by their largest magnitude, so that
+    neither squares of huge values overflow nor squares of tiny ones
+    underflow; a sparse `X` stays sparse.
+    """
+    if sp.issparse(X):
+        peak = np.asarray(abs(X).max(axis=0).todense()).ravel()
+    else:
+        peak = np.max(np.abs(X), axis=0)
+    peak = np.where(peak > 0, peak, 1.0)
+    if sp.issparse(X):
+        Xc = X @ sp.diags(1.0 / peak)
+        mean = np.asarray(Xc.T @ w).ravel()
+        second = np.asarray(Xc.multiply(Xc).T @ w).ravel()
+        var = np.maximum(second - mean ** 2, 0.0)
+    else:
+        Xc = X / peak
+        mean = w @ Xc
+        var = w @ (Xc - mean) ** 2
+    return mean, np.sqrt(var), peak
+
+
+def standardisation(X, weights):
+    """``(mean, scale)`` of the columns of `X` under `weights`.
+
+    A column whose spread is below 1e-12 of its magnitude (constant) gets
+    scale 1. Exact for columns of any finite magnitude (1e-300 or 1e300).
+    """
+    w = weights / weights.sum()
+    mean, sd, peak = _robust_moments(X, w)
+    constant = sd <= 1e-12 * np.maximum(np.abs(mean), 1e-300)
+    constant |= sd == 0
+    return mean * peak, np.where(constant, 1.0, sd * peak)
+
+
+def standardise(X, mean, scale):
+    """The standardised inputs: an array, or `SparseStandardised` for sparse X."""
+    if sp.issparse(X):
+        return SparseStandardised(sp.csr_matrix(X), mean, scale)
+    return (X - mean) / scale
+
+
+class SparseStandardised:
+    """``(X - mean) / scale`` for a sparse `X`, kept sparse.
+
+    Supports what the model needs: ``Xs @ W`` (``X @ (W / scale) - (mean /
+    scale) @ W``), ``Xs.T @ delta`` and row selection with `take`.
+    """
+
+    def __init__(self, X, mean, scale):
+        self.X, self.mean, self.scale = X, mean, scale
+        self.shift = mean / scale
+        self.shape = X.shape
+
+    def __matmul__(self, W):
+        return np.asarray(self.X @ (W / self.scale[:, None])) - self.shift @ W
+
+    @property
+    def T(self):
+        return _SparseStandardisedT(self)
+
+    def take(self, rows):
+        return SparseStandardised(self.X[rows], self.mean, self.scale)
+
+    def __getitem__(self, rows):
+        return self.take(rows)
+
+
+class _SparseStandardisedT:
+    def __init__(self, parent):
+        self.parent = parent
+
+    def __matmul__(self, delta):
+        p = self.parent
+        return (np.asarray(p.X.T @ delta) / p.scale[:, None]
+                - np.outer(p.shift, delta.sum(axis=0)))
+
+
+# -- the surrogate and the start -------------------------------------------------
+class Surrogate:
+    """``surrogate(theta, data) -> (loss, gradient)`` on the standardised data.
+
+    The penalised mean surrogate loss under the data's weights (sample
+    weights times class weights).
+    """
+
+    def __init__(self, shapes, activation, loss, l2):
+        self.shapes, self.activation = shapes, activation
+        self.loss, self.l2 = loss, l2
+
+    def __call__(self, theta, data):
+        w = data.weights / data.weights.sum()
+        return surrogate_loss_grad(theta, self.shapes, self.activation,
+                                   data.Xs, data.Ys, w, self.loss, self.l2)
+
+
+def minimize_surrogate(surrogate, theta0, data):
+    """Minimiser of the penalised surrogate loss (L-BFGS)."""
+    result = minimize(surrogate, theta0, args=(data,), jac=True,
+                      method="L-BFGS-B",
+                      options={"maxiter": INIT_MAXITER, "maxfun": 2 * INIT_MAXITER,
+                               "gtol": 1e-10, "ftol": 1e-14})
+    return result.x
+
+
+def straight_through_descent(surrogate, theta0, data):
+    """Adam on the straight-through gradient of the surrogate loss."""
+    rule = Adam(INIT_NETWORK_LEARNING_RATE)
+    theta, state = theta0, rule.init(theta0)
+    for _ in range(INIT_NETWORK_STEPS):
+        delta, state = rule.update(surrogate(theta, data)[1], state)
+        theta = theta + delta
+    return theta

@@ -1,0 +1,201 @@
+"""The cross-validated start and length of a fit.
+
+On the folds of ``cv``: the start's output intercept is shifted by the
+amount that maximises the scorer on out-of-fold outputs (`tuned_offset`),
+and ``early_stopping='cv'`` chooses the number of iterations from the
+out-of-fold scores of climbs on each fold (`cross_validate_n_iter`), by the
+one-standard-error rule (`first_within_one_se`).
+"""
+
+import numbers
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.model_selection import check_cv
+
+from . import _model
+from ._climb import Monitor, climb, make_optimizer
+from ._decision import shift_output
+from ._objective import evaluator, outputs_data
+
+__all__ = ["cross_validate_start", "cross_validate_n_iter", "first_within_one_se",
+           "weighted_quantiles"]
+
+#: Candidate shifts of the output intercept scored on out-of-fold outputs.
+OFFSET_CANDIDATES = 101
+#: Iteration counts (geometrically spaced from 1) compared by ``early_stopping='cv'``.
+CV_CHECKPOINTS = 10
+
+
+def cross_validate_start(est, theta0, origin, shapes, data, surrogate, objective):
+    """The start with its intercept tuned, and the folds of ``est.cv``.
+
+    The initial model is refitted on the folds (stratified for a
+    classifier). For a model with one output (binary classifier,
+    regressor), the shift of the intercept that maximises the scorer on the
+    folds' out-of-fold outputs is added to `theta0`, as
+    `TunedThresholdClassifierCV` tunes a threshold. Each fold's start gets
+    the shift tuned on the other folds' outputs, so that its rows left out
+    judge it as new data (a shift tuned on them would favour the start over
+    any climb from it). Returns `theta0`, the shift (or None) and a list of
+    ``(train, test, start)`` per fold, or None with fewer than 2 folds or
+    nothing to use them for (several outputs, no ``early_stopping='cv'``).
+    """
+    if shapes[-1][1] != 1 and est.early_stopping != "cv":
+        return theta0, None, None
+    cv = est.cv
+    if isinstance(cv, numbers.Integral):
+        # at most as many folds as the largest class has samples
+        cv = min(cv, np.unique(est._strata(data.y), return_counts=True)[1].max())
+        if cv < 2:
+            return theta0, None, None
+    splits = check_cv(cv, data.y, classifier=est._is_classifier()).split(
+        np.zeros((len(data), 1)), data.y)
+    covered = np.zeros(len(data), dtype=bool)
+    folds = []
+    for train, test in splits:
+        covered[test] = True
+        folds.append((train, test, _fold_start(theta0, origin, shapes,
+                                               data.take(train), surrogate)))
+    if not covered.all():
+        raise ValueError(
+            f"cv={est.cv!r} must leave out every sample in one of its "
+            f"test folds; {np.sum(~covered)} samples are in none")
+    if shapes[-1][1] != 1:
+        return theta0, None, folds
+    parts = [(test, objective.outputs(start[None], data.take(test))[0, :, 0])
+             for _, test, start in folds]
+    offset = tuned_offset(est, parts, data, objective)
+    theta0 = shift_output(theta0, offset)
+    if est.early_stopping == "cv":
+        folds = [(train, test, shift_output(start, tuned_offset(
+                     est, parts[:k] + parts[k + 1:], data, objective)))
+                 for k, (train, test, start) in enumerate(folds)]
+    return theta0, offset, folds
+
+
+def _fold_start(theta0, origin, shapes, train, surrogate):
+    """The initial parameters refitted on one training fold.
+
+    The surrogate minimiser is refitted from the same origin (from
+    `theta0` for a linear model: the minimiser of a convex loss does not
+    depend on where L-BFGS starts).
+    """
+    if len(shapes) == 1:
+        return _model.minimize_surrogate(surrogate, theta0, train)
+    return _model.straight_through_descent(surrogate, origin, train)
+
+
+def tuned_offset(est, parts, data, objective):
+    """Shift of the output intercept that maximises the out-of-fold score.
+
+    `parts` holds, per fold, its rows left out and their outputs ``z``
+    (standardised) by the fold's start. They are scored as the model
+    ``z + offset`` for offsets at quantiles of the decision values (a
+    classifier: thresholds) or of the residuals (a regressor), and 0, fold
+    by fold; among those of best mean score, the median offset is taken. It
+    is kept only if it beats no shift by more than one standard error of the
+    fold-wise differences: a shift the folds cannot tell from none would
+    only add their noise.
+    """
+    rows = np.concatenate([test for test, _ in parts])
+    z = np.concatenate([z_fold for _, z_fold in parts])
+    levels = np.linspace(0.0, 1.0, OFFSET_CANDIDATES)
+    if est._is_classifier():
+        offsets = -weighted_quantiles(z, data.weights[rows], levels)
+    else:
+        residuals = data.Ys[rows, 0] - z
+        offsets = weighted_quantiles(residuals, data.weights[rows], levels)
+    offsets = np.unique(np.append(offsets, 0.0))
+    on_z = objective.on_outputs(est._template())
+    candidates = np.vstack([np.ones_like(offsets), offsets])
+    scores = np.array([-on_z(candidates, outputs_data(data.take(test), z_fold))
+                       for test, z_fold in parts])
+    pooled = scores.sum(axis=0)       # ~ the mean over the folds
+    best = pooled >= pooled.max() - 1e-12 * max(1.0, abs(pooled.max()))
+    offset = float(offsets[best][(best.sum() - 1) // 2])
+    pair = np.column_stack([scores[:, offsets == 0.0][:, 0],
+                            scores[:, offsets == offset][:, 0]])
+    return [0.0, offset][first_within_one_se(pair)]
+
+
+def cross_validate_n_iter(est, folds, data, objective, surrogate, selection,
+                          evaluate, rng):
+    """Number of iterations chosen on out-of-fold scores (one-SE rule).
+
+    Each fold's start climbs on the fold's training rows for `max_iter`
+    iterations; the parameters the fit would return after 1, 2, 4, ...
+    (geometrically spaced) iterations are scored on the rows left out. The
+    smallest count whose mean score is within one standard error of the best
+    count's (the standard error of the fold-wise differences) is chosen:
+    fewer iterations unless more pay on new data. The fold climbs are
+    independent: with ``n_jobs`` they run in parallel, each from its own
+    seed, so the result does not depend on ``n_jobs``. Returns the count,
+    the checkpoints and the scores.
+    """
+    # at least one iteration: scikit-learn's contract wants n_iter_ >= 1
+    checkpoints = np.unique(np.round(np.geomspace(
+        1, est.max_iter, CV_CHECKPOINTS)).astype(int))
+    seeds = rng.integers(np.iinfo(np.int64).max, size=len(folds))
+    tasks = [(est, start, seed, data.take(train), data.take(test), objective,
+              surrogate, selection, checkpoints)
+             for (train, test, start), seed in zip(folds, seeds)]
+    if est.n_jobs in (None, 1):
+        scores = [_fold_climb(*task, evaluate=evaluate, label=f" fold {k}")
+                  for k, task in enumerate(tasks)]
+    else:
+        scores = Parallel(n_jobs=est.n_jobs)(
+            delayed(_fold_climb)(*task, label=f" fold {k}")
+            for k, task in enumerate(tasks))
+    scores = np.asarray(scores)
+    return int(checkpoints[first_within_one_se(scores)]), checkpoints, scores
+
+
+def _fold_climb(est, start, seed, train, test, objective, surrogate, selection,
+                checkpoints, evaluate=None, label=""):
+    """Out-of-fold scores, at `checkpoints`, of a climb on one fold."""
+    rng = np.random.default_rng(seed)
+    full_batch = est._full_batch(len(train))
+    snapshots = dict.fromkeys(checkpoints.tolist())
+    own = evaluate is None
+    if own:
+        evaluate = evaluator(objective, train, 1)
+    with (evaluate if own else _Nothing()):
+        climb(est, make_optimizer(est, start, rng), objective, surrogate, train,
+              None, full_batch,
+              Monitor(est.n_iter_no_change, est.tol, full_batch, selection),
+              rng, evaluate, est.max_iter, snapshots, label=label)
+    thetas = np.array([snapshots[t] for t in checkpoints.tolist()])
+    return -objective(thetas.T, test)
+
+
+class _Nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def first_within_one_se(scores):
+    """The first column of `scores` (folds x candidates, candidates from the
+    simplest) whose mean is within one standard error of the best column's.
+
+    The standard error is that of the fold-wise differences from the best
+    column, so that what all folds share does not count as noise.
+    """
+    mean = scores.mean(axis=0)
+    best = int(np.argmax(mean))
+    if len(scores) < 2:                   # no spread to measure
+        return best
+    se = np.std(scores - scores[:, [best]], axis=0, ddof=1) / np.sqrt(len(scores))
+    return int(np.flatnonzero(mean >= mean[best] - se)[0])
+
+
+def weighted_quantiles(values, weights, levels):
+    """Quantiles of the inverted weighted CDF (a weight k counts as k rows)."""
+    values, weights = values[weights > 0], weights[weights > 0]
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    rows = np.searchsorted(cumulative, levels * cumulative[-1], side="left")
+    return values[order][np.minimum(rows, values.size - 1)]

@@ -1,0 +1,296 @@
+"""The objective of the estimators: minus the scorer, for many candidates at once.
+
+`NegativeScore` is the function Guided ES minimises. It takes the candidate
+parameter vectors of an iteration as the columns of one array and scores
+them together: one product of the standardised inputs with the stacked
+parameters gives every candidate's outputs (`_model.forward_many`); then,
+by the first of these that reproduces the scorer (checked by `prepare`):
+
+- 'confusion': a metric of the confusion matrix (a scikit-learn metric with
+  its keyword arguments, or a cost per pair of classes) for all candidates
+  from one count (`_metrics`);
+- 'residuals': a regression metric of all candidates' predictions at once;
+- 'labels': the scorer's metric function called on each candidate's
+  predictions, skipping the scorer's and the estimator's input checks;
+- 'scorer': the scorer itself on a model holding each candidate's
+  parameters (anything else: scorers of probabilities, custom callables).
+"""
+
+import inspect
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.exceptions import UndefinedMetricWarning
+
+from .._evaluate import BatchEvaluator
+from . import _metrics, _model
+
+__all__ = ["Data", "NegativeScore", "check_score_value", "evaluator"]
+
+#: Candidates besides the start on which `prepare` checks a fast mode.
+N_VERIFY = 3
+#: Relative agreement a fast mode must reach with the scorer.
+VERIFY_RTOL = 1e-9
+
+
+class Data:
+    """Rows of the training data.
+
+    ``X`` raw inputs (for the scorer), ``Xs`` standardised inputs (an array
+    or `_model.SparseStandardised`), ``y`` labels, ``codes`` class codes
+    (classifier), ``Ys`` encoded standardised target (surrogate), ``weights``
+    sample weights times class weights (scorer and surrogate loss).
+    """
+
+    def __init__(self, X, Xs, y, codes, Ys, weights):
+        self.X, self.Xs, self.y, self.codes = X, Xs, y, codes
+        self.Ys, self.weights = Ys, weights
+
+    def take(self, rows):
+        pick = lambda a: None if a is None else a[rows]
+        return Data(self.X[rows], self.Xs[rows], self.y[rows], pick(self.codes),
+                    self.Ys[rows], self.weights[rows])
+
+    def __len__(self):
+        return self.y.shape[0]
+
+
+def check_score_value(value, scoring):
+    """The float of a score, or a TypeError / ValueError naming `scoring`."""
+    ok = isinstance(value, numbers.Real) or (
+        isinstance(value, np.ndarray) and value.shape == ()
+        and value.dtype.kind in "biuf")
+    if not ok:
+        raise TypeError(
+            f"scoring={scoring!r} returned {value!r:.80} of type "
+            f"{type(value).__name__}; expected a real number")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(
+            f"scoring={scoring!r} returned {value!r}; expected a finite number")
+    return value
+
+
+def _accepts_sample_weight(func):
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.name == "sample_weight" or p.kind is p.VAR_KEYWORD
+               for p in params)
+
+
+class NegativeScore:
+    """``f(thetas, data) = -score`` of each column of `thetas` on `data`.
+
+    Picklable, so that parallel workers can evaluate it. In 'scorer' mode
+    the model is a shallow copy of `template` holding the candidate's layers.
+    """
+
+    def __init__(self, template, scorer, scoring, shapes, scaling):
+        self.template, self.scorer, self.scoring = template, scorer, scoring
+        self.shapes, self.scaling = shapes, scaling
+        self.classes = getattr(template, "classes_", None)
+        self.unit_weights = True
+        self.mode, self.metric = "scorer", None
+
+    # -- models -----------------------------------------------------------------
+    def layers(self, theta):
+        return _model.fold_scaling(_model.unpack(theta, self.shapes), *self.scaling)
+
+    def model(self, theta):
+        model = object.__new__(type(self.template))
+        model.__dict__.update(self.template.__dict__)
+        model._set_layers(self.layers(theta))
+        return model
+
+    def outputs(self, thetas, data):
+        """Raw standardised outputs ``(S, n, n_outputs)`` of the rows of `thetas`."""
+        return _model.forward_many(thetas, self.shapes, data.Xs,
+                                   self.template.activation)
+
+    def predictions(self, thetas, data):
+        """Class codes (classifier) or predictions (regressor), ``(S, n)``."""
+        Z = self.outputs(thetas, data)
+        if self.classes is None:
+            return self.scaling[2] + self.scaling[3] * Z[..., 0]
+        if Z.shape[2] == 1:
+            return (Z[..., 0] > 0).astype(np.intp)
+        return Z.argmax(axis=2)
+
+    # -- scores -----------------------------------------------------------------
+    def __call__(self, thetas, data):
+        """Minus the scores of the columns of `thetas` (shape (n_params, S))."""
+        thetas = np.ascontiguousarray(np.asarray(thetas).T)
+        if thetas.ndim == 1:
+            thetas = thetas[None]
+        return -self.scores(thetas, data, self.mode)
+
+    def one(self, theta, data):
+        """Minus the score of one parameter vector."""
+        return float(self(theta[:, None], data)[0])
+
+    def scores(self, thetas, data, mode):
+        """Scores of the rows of `thetas` computed in `mode`."""
+        w = data.weights
+        if mode == "confusion":
+            cm = _metrics.confusion_matrices(data.codes, self.predictions(thetas, data),
+                                             w, self.classes.size)
+            values = self.metric(cm)
+        elif mode == "residuals":
+            values = self.metric(data.y, self.predictions(thetas, data), w)
+        elif mode == "labels":
+            func, kwargs, sign = self.metric
+            if not self.unit_weights:
+                kwargs = {**kwargs, "sample_weight": w}
+            P = self.predictions(thetas, data)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UndefinedMetricWarning)
+                values = [sign * check_score_value(
+                              func(data.y, self._labels(p), **kwargs), self.scoring)
+                          for p in P]
+        else:
+            kwargs = {} if self.unit_weights else {"sample_weight": w}
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UndefinedMetricWarning)
+                values = [check_score_value(
+                              self.scorer(self.model(theta), data.X, data.y, **kwargs),
+                              self.scoring)
+                          for theta in thetas]
+        values = np.asarray(values, dtype=float)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            raise ValueError(
+                f"scoring={self.scoring!r} returned {values[bad[0]]!r}; expected "
+                "a finite number")
+        return values
+
+    def _labels(self, p):
+        return p if self.classes is None else self.classes[p]
+
+    # -- choosing the mode ----------------------------------------------------------
+    def prepare(self, theta, data):
+        """Check the scorer at `theta` and pick the fastest mode reproducing it.
+
+        Returns the score at `theta`. Errors name the scoring.
+        """
+        self.unit_weights = bool(np.all(data.weights == 1.0))
+        if not self.unit_weights and not _accepts_sample_weight(self.scorer):
+            raise TypeError(
+                f"scoring={self.scoring!r} does not accept sample_weight, which "
+                "fit received; give a scorer with a sample_weight parameter")
+        self.mode, self.metric = "scorer", None
+        self.template._proba_calls = []
+        try:
+            value = self.scores(theta[None], data, "scorer")[0]
+        except (TypeError, ValueError) as exc:
+            if "scoring=" in str(exc):
+                raise
+            raise ValueError(
+                f"scoring={self.scoring!r} failed on the training data at the "
+                f"initial parameters: {type(exc).__name__}: {exc}") from exc
+        except Exception as exc:
+            raise ValueError(
+                f"scoring={self.scoring!r} failed on the training data at the "
+                f"initial parameters: {type(exc).__name__}: {exc}") from exc
+        self.uses_proba = bool(self.template._proba_calls)
+        del self.template._proba_calls
+        rng = np.random.default_rng(0)        # its own stream: the fit's is untouched
+        checks = np.vstack([theta, theta + 0.3 * rng.standard_normal(
+            (N_VERIFY, theta.size))])
+        reference = None
+        for mode, metric in self._candidate_modes(data, rng):
+            self.mode, self.metric = mode, metric
+            try:
+                if reference is None:
+                    reference = self.scores(checks, data, "scorer")
+                fast = self.scores(checks, data, mode)
+            except Exception:
+                continue
+            if np.all(np.abs(fast - reference)
+                      <= VERIFY_RTOL * np.maximum(1.0, np.abs(reference))):
+                return value
+        self.mode, self.metric = "scorer", None
+        return value
+
+    def _candidate_modes(self, data, rng):
+        """(mode, metric) pairs to try, fastest first."""
+        scorer = self.scorer
+        func = getattr(scorer, "_score_func", None)
+        kwargs = getattr(scorer, "_kwargs", None)
+        sign = getattr(scorer, "_sign", None)
+        if func is None or not isinstance(kwargs, dict) or sign not in (1, -1):
+            return
+        if getattr(scorer, "_response_method", None) != "predict":
+            return
+        if self.classes is not None:
+            metric = _metrics.classification_metric(func, kwargs, self.classes)
+            if metric is None:
+                weighted = not self.unit_weights
+
+                def call(t, p, w):
+                    extra = {} if w is None else {"sample_weight": w}
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        return func(t, p, **kwargs, **extra)
+
+                found = _metrics.probe_cost(call, self.classes, weighted, rng)
+                if found is not None:
+                    metric = _metrics.cost_metric(*found)
+            if metric is not None:
+                yield "confusion", lambda cm, m=metric: sign * m(cm)
+        else:
+            metric = _metrics.regression_metric(func, kwargs)
+            if metric is not None:
+                yield "residuals", lambda y, P, w, m=metric: sign * m(y, P, w)
+        yield "labels", (func, kwargs, sign)
+
+    def on_outputs(self, template):
+        """The same score for the one-input linear model ``z + b`` (theta = [1, b]).
+
+        Its input is a column of raw standardised outputs ``z``; it scores
+        them exactly as the full model's outputs would be.
+        """
+        template.n_features_in_ = 1
+        template.__dict__.pop("feature_names_in_", None)
+        twin = NegativeScore(template, self.scorer, self.scoring, [(1, 1)],
+                             (np.zeros(1), np.ones(1), *self.scaling[2:]))
+        twin.unit_weights, twin.mode, twin.metric = (
+            self.unit_weights, self.mode, self.metric)
+        return twin
+
+    def in_process(self):
+        """Whether batches are computed here (fast modes) rather than by workers."""
+        return self.mode != "scorer"
+
+
+def outputs_data(data, z):
+    """`data` with the single input column `z` (for `NegativeScore.on_outputs`)."""
+    column = z[:, None]
+    return Data(column, column, data.y, data.codes, data.Ys, data.weights)
+
+
+def evaluator(objective, data, n_jobs):
+    """``evaluate(points (S, n_params), data) -> (S,)`` of the fit.
+
+    Fast modes compute a batch here, in one pass; the 'scorer' mode goes
+    through a `BatchEvaluator` with `n_jobs` workers (one pool per fit).
+    """
+    if objective.in_process():
+        return _Direct(objective)
+    return BatchEvaluator(objective, (data,), n_jobs=n_jobs, vectorized=True)
+
+
+class _Direct:
+    def __init__(self, objective):
+        self.objective = objective
+
+    def __call__(self, points, args):
+        return self.objective(np.asarray(points).T, *args)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
