@@ -90,9 +90,7 @@ class Momentum:
     def __init__(self, learning_rate=0.02, mass=0.9):
         self.learning_rate = check_real(learning_rate, "learning_rate",
                                         low=0, low_open=True)
-        if not 0.0 <= mass < 1.0:
-            raise ValueError(f"mass must be in [0, 1), got {mass!r}")
-        self.mass = float(mass)
+        self.mass = check_real(mass, "mass", low=0, high=1, high_open=True)
 
     def init(self, x):
         return MomentumState(np.zeros_like(x, dtype=float))
@@ -144,10 +142,8 @@ class Adam:
     def __init__(self, learning_rate=0.01, b1=0.9, b2=0.999, eps=1e-8):
         self.learning_rate = check_real(learning_rate, "learning_rate",
                                         low=0, low_open=True)
-        for name, value in (("b1", b1), ("b2", b2)):
-            if not 0.0 <= value < 1.0:
-                raise ValueError(f"{name} must be in [0, 1), got {value!r}")
-        self.b1, self.b2 = float(b1), float(b2)
+        self.b1 = check_real(b1, "b1", low=0, high=1, high_open=True)
+        self.b2 = check_real(b2, "b2", low=0, high=1, high_open=True)
         self.eps = check_real(eps, "eps", low=0, low_open=True)
 
     def init(self, x):

@@ -7,7 +7,7 @@ import numpy as np
 from scipy.optimize import Bounds
 
 __all__ = ["check_x0", "check_bounds", "check_rng", "check_real",
-           "check_int", "check_vector"]
+           "check_int", "check_vector", "check_values"]
 
 
 def _short(value, limit=80):
@@ -53,13 +53,42 @@ def check_int(value, name, low=None, high=None):
     return value
 
 
+def _real_array(value, name, expected):
+    """`value` as a float array, refusing what float() would bend.
+
+    NumPy turns the strings ``'1'`` into 1.0 and complex numbers into their
+    real part (with only a ``ComplexWarning``); both are a TypeError here,
+    naming `name`, the value and `expected`.
+    """
+    def refuse(what):
+        return TypeError(f"{name} must be {expected}, got {what}: "
+                         f"{_short(value)}")
+
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):     # ragged nesting
+        raise refuse("an object that is not an array of numbers") from None
+    kind = arr.dtype.kind
+    if kind == "c":
+        raise refuse("complex numbers")
+    if kind in "USO":
+        for index, item in enumerate(arr.ravel().tolist()):
+            if isinstance(item, (str, bytes, complex, np.complexfloating,
+                                 type(None))):
+                where = "" if arr.ndim == 0 else f" at flat index {index}"
+                raise refuse(f"{type(item).__name__} {_short(item, 20)}"
+                             f"{where}")
+    if kind not in "biufO":
+        raise refuse(f"an array of dtype {arr.dtype}")
+    try:
+        return np.array(arr, dtype=float)
+    except (TypeError, ValueError):
+        raise refuse("entries that are not real numbers") from None
+
+
 def check_x0(x0):
     """A finite 1-D float array (a copy)."""
-    try:
-        x = np.array(x0, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"x0 must be a 1-D array of real numbers, got {_short(x0)}") from None
+    x = _real_array(x0, "x0", "a 1-D array of real numbers")
     if x.ndim != 1 or x.size == 0:
         raise ValueError(
             f"x0 must be a non-empty 1-D array, got shape {x.shape}")
@@ -70,11 +99,7 @@ def check_x0(x0):
 
 def check_vector(value, name, n):
     """A finite float array of shape (n,)."""
-    try:
-        v = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"{name} must be an array of shape ({n},), got {_short(value)}") from None
+    v = _real_array(value, name, f"an array of shape ({n},) of real numbers")
     if v.shape != (n,):
         raise ValueError(f"{name} must have shape ({n},), got shape {v.shape}")
     if not np.isfinite(v).all():
@@ -83,6 +108,42 @@ def check_vector(value, name, n):
             f"{name} must be finite, got non-finite entries at indices "
             f"{bad[:5].tolist()}{'...' if bad.size > 5 else ''}")
     return v
+
+
+def check_values(values, name, shape):
+    """A float array of the given shape; NaN and infinite entries allowed.
+
+    For function values, where NaN or inf mark a failed evaluation that the
+    caller handles, but strings and complex numbers are mistakes.
+
+    Parameters
+    ----------
+    values : array_like
+    name : str
+        Name of the argument, for error messages.
+    shape : tuple of int
+        The expected shape.
+
+    Returns
+    -------
+    ndarray of float
+        A new array (never a view of `values`).
+
+    Raises
+    ------
+    TypeError
+        If `values` holds anything but real numbers: complex numbers,
+        strings (even ``'1.5'``), None.
+    ValueError
+        If its shape is not `shape`.
+    """
+    shape = tuple(shape)
+    expected = ("an array of real numbers of shape "
+                f"({', '.join(map(str, shape))}{',' if len(shape) == 1 else ''})")
+    f = _real_array(values, name, expected)
+    if f.shape != shape:
+        raise ValueError(f"{name} must be {expected}, got shape {f.shape}")
+    return f
 
 
 def check_bounds(bounds, n):

@@ -106,8 +106,30 @@ def test_make_step_bad_input(kwargs, error, match):
         make_step(**kwargs)
 
 
-def test_bad_rule_parameters():
-    with pytest.raises(ValueError, match="mass"):
-        Momentum(0.1, mass=1.0)
-    with pytest.raises(ValueError, match="b2"):
-        Adam(0.1, b2=1.5)
+@pytest.mark.parametrize("make, error, match", [
+    (lambda: Momentum(0.1, mass=1.0), ValueError,
+     r"mass must be a finite number in \[0, 1\), got 1.0"),
+    (lambda: Momentum(0.1, mass=-0.1), ValueError, r"mass .* got -0.1"),
+    (lambda: Momentum(0.1, mass=np.nan), ValueError, r"mass .* got nan"),
+    (lambda: Adam(0.1, b2=1.5), ValueError,
+     r"b2 must be a finite number in \[0, 1\), got 1.5"),
+    (lambda: Adam(0.1, b1=1.0), ValueError, r"b1 must be .* got 1.0"),
+    # Not numbers: a TypeError naming the parameter, not a failed comparison.
+    (lambda: Momentum(mass="x"), TypeError,
+     "mass must be a real number, got 'x'"),
+    (lambda: Adam(b1="x"), TypeError, "b1 must be a real number, got 'x'"),
+    (lambda: Adam(b2=None), TypeError, "b2 must be a real number, got None"),
+    (lambda: Adam(b1=0.5 + 0j), TypeError, "b1 must be a real number"),
+    (lambda: Momentum(mass=True), TypeError, "mass must be a real number"),
+])
+def test_bad_rule_parameters(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
+
+
+def test_rule_parameters_accept_numpy_and_integer_reals():
+    assert Momentum(0.1, mass=np.float32(0.5)).mass == 0.5
+    assert Momentum(0.1, mass=0).mass == 0.0
+    rule = Adam(0.1, b1=np.float64(0.8), b2=0)
+    assert (rule.b1, rule.b2) == (0.8, 0.0)
+    assert type(rule.b1) is float and type(rule.b2) is float
