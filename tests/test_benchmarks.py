@@ -1,47 +1,150 @@
-"""Smoke test of the benchmark runner: ``python -m benchmarks --quick``.
+"""Smoke test of the benchmark suite, ``python -m benchmarks --quick``, and unit
+tests of its parts (the rescaling, the data profile, the counted peers).
 
-Runs the quick mode in a subprocess into a temporary directory and checks
-that the report and its figures are produced and that every table has its
-rows. The numbers themselves are not checked (quick mode is too small for
-them to mean anything).
+The quick run goes to a temporary directory; the test checks that the report,
+its figures and the data profile are produced and that every table is well
+formed (each row with its header's columns), not the numbers, which mean
+nothing at the quick sizes.
 """
 
 import os
 import re
 import subprocess
 import sys
+import time
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
+
+from benchmarks import _families as F
+from benchmarks._profile import data_profile, solve_counts
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-pytest.importorskip("cma")
-pytest.importorskip("nevergrad")
-pytest.importorskip("matplotlib")
 
-METHOD_ROWS = [
-    "Guided ES, paper settings (k=1, lr=0.2)",
-    "Guided ES, recommended (k=10, lr=0.6, alpha=0.75)",
-    "Vanilla ES (alpha=1, lr=0.2)",
-    "GD on surrogate, lr=",
-    "scipy Powell",
-    "scipy Nelder-Mead (adaptive)",
-    "scipy L-BFGS-B (jac=surrogate)",
-    "pycma CMA-ES (sigma0=",
-    "nevergrad NGOpt",
-]
-AUTO = "Guided ES, alpha='auto' (k=10, lr=0.6)"
+# -- the rescaling --------------------------------------------------------------
+@pytest.mark.parametrize("cls", [F.Sphere, F.RotatedQuadratic, F.Rosenbrock])
+@pytest.mark.parametrize("c, s", [(1e-3, 1e-2), (1e3, 1e2), (1.0, 1e-2)])
+def test_rescaled_problem_is_consistent(cls, c, s):
+    base = cls(8, 0, 0.5, 0.5)
+    g = F.Rescaled(cls(8, 0, 0.5, 0.5), c, s)
+    rng = np.random.default_rng(0)
+    x = s * rng.standard_normal(8)
+    assert g.fun(x) == pytest.approx(c * base.fun(x / s), rel=1e-12)
+    np.testing.assert_allclose(g.x0, s * base.x0)
+    np.testing.assert_allclose(g.x_star, s * base.x_star)
+    assert g.gap(g.x_star) == pytest.approx(0, abs=1e-12 * c)
+    assert g.x_scale == pytest.approx(s * base.x_scale)
+    # the true gradient is c / s grad f(x / s), and agrees with finite differences
+    np.testing.assert_allclose(g.grad(x), c / s * base.grad(x / s), rtol=1e-12)
+    h = 1e-6 * s
+    fd = np.array([(g.fun(x + h * e) - g.fun(x - h * e)) / (2 * h) for e in np.eye(8)])
+    np.testing.assert_allclose(fd, g.grad(x), rtol=1e-5, atol=1e-7 * c / s * np.abs(fd).max())
+    # the surrogate likewise, same noise stream
+    np.testing.assert_allclose(g.surrogate_grad(x), c / s * base.surrogate_grad(x / s),
+                               rtol=1e-12)
+    # so the cosine of the surrogate at x0 does not change
+    assert F.surrogate_cosine(g) == pytest.approx(F.surrogate_cosine(base), abs=1e-12)
 
 
+def test_rescaling_rejects_bad_scales():
+    with pytest.raises(ValueError):
+        F.Rescaled(F.Sphere(3, 0, 0.5, 0.5), 0.0, 1.0)
+    with pytest.raises(ValueError):
+        F.Rescaled(F.Sphere(3, 0, 0.5, 0.5), 1.0, -1.0)
+
+
+def test_rosenbrock_gradient_and_surrogate_cosine():
+    p = F.Rosenbrock(6, 0, 0.5, 0.5)
+    x = np.linspace(-1, 1, 6)
+    fd = np.array([(p.fun(x + 1e-6 * e) - p.fun(x - 1e-6 * e)) / 2e-6 for e in np.eye(6)])
+    np.testing.assert_allclose(p.grad(x), fd, rtol=1e-6)
+    assert p.fun(p.x_star) == 0.0
+    assert F.Sphere(3, 0, None, None).surrogate_grad is None
+
+
+# -- the data profile --------------------------------------------------------------
+def _trace(evals, gap):
+    return SimpleNamespace(evals=np.array(evals), gap=np.array(gap, dtype=float))
+
+
+def test_data_profile_on_hand_made_traces():
+    """Two pairs (n = 1 and n = 3) and two methods with known answers."""
+    pairs = [
+        dict(n=1, f0=1.0, fL=0.0, traces={
+            "a": _trace([0, 2, 4, 10], [1.0, 0.05, 1e-4, 1e-6]),
+            "b": _trace([0, 1, 2, 3], [1.0, 0.5, 0.2, 0.09])}),
+        dict(n=3, f0=10.0, fL=None, traces={          # fL = best recorded = 2.0 (method b)
+            "a": _trace([0, 8], [12.0, 2.5]),         # (2.5 - 2) = 0.05 of the gap of 10
+            "b": _trace([0, 4, 40], [12.0, 11.0, 2.0])}),
+    ]
+    # tau = 0.1: a solves pair 0 at 2 evals (kappa 1) and pair 1 at 8 (kappa 2);
+    #            b solves pair 0 at 3 (kappa 1.5) and pair 1 at 40 (kappa 10)
+    needs = solve_counts(pairs, 0.1)
+    assert needs["a"] == [(0, 1.0), (1, 2.0)]
+    assert needs["b"] == [(0, 1.5), (1, 10.0)]
+    prof, counts = data_profile(pairs, [0.1, 1e-3, 1e-5], [1, 2, 5, 10])
+    assert counts == {"a": 2, "b": 2}
+    np.testing.assert_array_equal(prof["a"], [[0.5, 1, 1, 1], [0, 0.5, 0.5, 0.5],
+                                              [0, 0, 0.5, 0.5]])
+    np.testing.assert_array_equal(prof["b"], [[0, 0.5, 0.5, 1], [0, 0, 0, 0.5],
+                                              [0, 0, 0, 0.5]])
+
+
+def test_data_profile_skips_pairs_without_a_gap_and_counts_only_runs():
+    pairs = [dict(n=1, f0=0.0, fL=0.0, traces={"a": _trace([0], [0.0])}),
+             dict(n=1, f0=1.0, fL=0.0, traces={"a": _trace([0, 1], [1.0, 0.0])})]
+    prof, counts = data_profile(pairs, [0.1], [1])
+    assert counts == {"a": 1} and prof["a"][0, 0] == 1.0
+
+
+# -- peers are stopped at the budget --------------------------------------------------
+def test_every_peer_stops_at_the_budget_exactly():
+    pytest.importorskip("cma")
+    pytest.importorskip("nevergrad")
+    from benchmarks._methods import method_table
+    p = F.Sphere(5, 0, 0.5, 0.5)
+    for m in method_table("surrogate"):
+        if m.source == "library":
+            continue
+        t = m.run(p, 200, 0)
+        assert t.evals[-1] <= 200, m.label
+        # best so far over the evaluated points (x0 itself, at 0 evaluations, is
+        # not one of them for every peer)
+        assert np.all(np.diff(t.gap[1:]) <= 0) or m.measures == "centre", m.label
+        assert t.gap[0] == pytest.approx(p.gap(p.x0))
+
+
+# -- the quick run ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
+    pytest.importorskip("cma")
+    pytest.importorskip("nevergrad")
+    pytest.importorskip("matplotlib")
     out = tmp_path_factory.mktemp("bench")
+    t = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--out", str(out)],
                           cwd=REPO, capture_output=True, text=True, timeout=900)
+    seconds = time.perf_counter() - t
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     path = out / "benchmarks.md"
     assert path.is_file()
-    return out, path.read_text(encoding="utf-8")
+    return out, path.read_text(encoding="utf-8"), proc.stdout, seconds
+
+
+def _tables(text):
+    """Every markdown table of `text`, as lists of rows."""
+    tables, cur = [], []
+    for line in text.splitlines():
+        if line.startswith("|"):
+            cur.append(line)
+        elif cur:
+            tables.append(cur)
+            cur = []
+    if cur:
+        tables.append(cur)
+    return tables
 
 
 def _section(text, title):
@@ -50,52 +153,79 @@ def _section(text, title):
     return text[start:end if end >= 0 else None]
 
 
-def _table_rows(section):
-    return [line for line in section.splitlines()
-            if line.startswith("| ") and not line.startswith("| method")
-            and not set(line) <= set("|-")]
+def test_quick_run_is_quick(report):
+    assert report[3] < 180          # the limit is 2 minutes on an idle machine
 
 
-def test_figures_are_pngs(report):
-    out, text = report
-    for name in ("quadratic.png", "logistic.png"):
-        path = out / "benchmarks" / name
-        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        assert f"](benchmarks/{name})" in text
+def test_every_table_is_well_formed(report):
+    _, text, _, _ = report
+    tables = _tables(text)
+    assert len(tables) >= 15
+    for rows in tables:
+        assert set(rows[1]) <= set("|-"), rows[:2]
+        assert len({row.count("|") for row in rows}) == 1, rows[0]
+        assert len(rows) >= 3, rows[0]
 
 
-def test_header_names_date_machine_and_command(report):
-    _, text = report
+def test_header_states_machine_versions_and_time(report):
+    _, text, _, _ = report
     assert re.search(r"- date: \d{4}-\d\d-\d\d", text)
-    assert "- machine: " in text
-    assert "`python -m benchmarks --quick --out " in text
+    assert "- machine: " in text and "cma 4." in text and "numpy " in text
+    assert re.search(r"wall time of the runs \d+\.\d min", text)
     assert "Quick mode" in text
+    assert "issue" not in text.lower()
 
 
-@pytest.mark.parametrize("title", ["1. Perturbed quadratic", "2. Logistic regression"])
-def test_quality_tables_have_a_row_per_method(report, title):
-    _, text = report
+@pytest.mark.parametrize("title", ["Perturbed quadratic", "Logistic regression",
+                                   "Ill-conditioned", "Sign-activation", "Unrolled",
+                                   "Black-box attack", "No surrogate", "Rescaling grid"])
+def test_every_family_has_its_section_and_rows(report, title):
+    _, text, _, _ = report
     section = _section(text, title)
-    rows = _table_rows(section.split("Best peer")[0])
-    for label in METHOD_ROWS:
-        assert any(row.startswith(f"| {label}") for row in rows), label
-    # alpha='auto': a row if the library accepts it, a note saying why not otherwise
-    assert any(row.startswith(f"| {AUTO}") for row in rows) or f"- {AUTO}: not run" in section
-    assert "Best peer by median" in section
-    assert any(row.startswith("| Guided ES, recommended") for row in
-               _table_rows(section.split("Best peer")[1]))
+    rows = [r for t in _tables(section) for r in t[2:]]
+    assert rows
+    if title == "No surrogate":
+        labels = ["Guided ES, library defaults (no surrogate)", "Guided ES, self_guided=True",
+                  "Self-Guided ES (SGES)", "pycma CMA-ES", "nevergrad NGOpt", "scipy Powell"]
+    elif title == "Rescaling grid":
+        labels = []
+    else:
+        labels = ["Guided ES, library defaults", "Guided ES, paper settings",
+                  "Guided ES, alpha='auto'", "pycma CMA-ES, ask(gradf=surrogate)",
+                  "pycma CMA-ES", "P-RGF (prior = surrogate)", "Adam on the surrogate",
+                  "scipy L-BFGS-B (jac=surrogate)", "nevergrad NGOpt", "scipy Powell"]
+    for label in labels:
+        assert any(r.startswith(f"| {label} |") for r in rows), (title, label)
+    if title in ("Perturbed quadratic", "Logistic regression", "Ill-conditioned"):
+        assert "Invariance on" in section and "f x 1000, x x 1" in section
 
 
-def test_targets_and_scaling_tables(report):
-    _, text = report
-    targets = _table_rows(_section(text, "Targets"))
-    assert len(targets) >= 5
-    assert any("overhead" in row for row in targets)
-    assert any("memory" in row for row in targets)
-    scaling = _section(text, "3. Overhead and scaling")
-    rows = _table_rows(scaling)
-    assert any("| 1,000 | 10 | 10 |" in row for row in rows)             # overhead
-    assert any(row.startswith("| 10,000 |") for row in rows)            # scaling
+def test_rescaling_table_has_27_rows_in_report_and_stdout(report):
+    _, text, stdout, _ = report
+    section = _section(text, "Rescaling grid")
+    table = next(t for t in _tables(section) if "library / CMA-ES" in t[0])
+    assert len(table) - 2 == 27
+    cells = {tuple(r.split("|")[1:4]) for r in table[2:]}
+    assert len(cells) == 27
+    printed = [line for line in stdout.splitlines()
+               if re.match(r"^\| (sphere|quadratic 1e3|Rosenbrock) \| ", line)]
+    assert len(printed) == 27
+
+
+def test_data_profile_table_and_figure(report):
+    out, text, _, _ = report
+    section = _section(text, "Data profile")
+    assert "](benchmarks/data_profile.png)" in section
+    assert (out / "benchmarks" / "data_profile.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = _tables(section)[0]
+    for tau in ("0.1", "0.001", "1e-05"):
+        assert any(f"| {tau} |" in r for r in table[2:])
+    for row in table[2:]:
+        values = [float(v) for v in row.strip("|").split("|")[2:]]
+        assert all(0 <= v <= 1 for v in values)
+        assert values == sorted(values)            # non-decreasing in the budget
+    for name in re.findall(r"\]\((benchmarks/[^)]+\.png)\)", text):
+        assert (out / name).is_file(), name
 
 
 def test_adaptive_benchmark_quick_prints_every_table():
@@ -125,11 +255,9 @@ def test_estimators_benchmark_quick_prints_every_table():
     out = proc.stdout
     for title in ("Classification", "Regression", "Initialisation", "Sign network"):
         assert f"### {title}" in out
-    # every table row has the columns of its header (no stray '|' in a label)
     for table in out.split("### ")[1:]:
         rows = [line for line in table.splitlines() if line.startswith("|")]
         assert len({row.count("|") for row in rows}) == 1, table
-    # a baseline row: a signed paired difference and its standard error
     assert re.search(r"^\| breast cancer \| cost \(5 FN \+ FP\) \| LR \+ TunedThreshold "
                      r"\| (\*\*)?[0-9.]+ ± [0-9.]+(\*\*)? \| [+-][0-9.]+ ± [0-9.]+ \|", out, re.M)
     assert re.search(r"^\| diabetes \| MAE \| GuidedESRegressor \| .* \| — \|", out, re.M)
