@@ -84,22 +84,32 @@ def _logistic():
     return make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
 
 
-def _cv_scores(estimator, X, y, scoring, cvs):
-    """Test scores of every fold of every splitter in `cvs`; mean fit time."""
-    runs = [cross_validate(estimator, X, y, scoring=scoring, cv=cv) for cv in cvs]
+def _cv_scores(estimator, X, y, scoring, cvs, brier=False):
+    """Test scores of every fold of every splitter in `cvs`; mean fit time;
+    with `brier`, the mean Brier score of ``predict_proba`` (binary)."""
+    scorers = {"score": scoring}
+    if brier:
+        scorers["brier"] = "neg_brier_score"
+    runs = [cross_validate(estimator, X, y, scoring=scorers, cv=cv) for cv in cvs]
     return (np.concatenate([res["test_score"] for res in runs]),
-            np.mean([res["fit_time"].mean() for res in runs]))
+            np.mean([res["fit_time"].mean() for res in runs]),
+            -np.mean([res["test_brier"] for res in runs]) if brier else None)
 
 
-def _compare(rows, data, label, results, loss, digits):
-    """Table rows for `results` [(model, (scores, fit time))], Guided ES
-    first: mean ± std (the loss for a loss), best in bold, and each
-    baseline's paired difference from Guided ES (positive: Guided ES better)."""
+def _compare(rows, data, label, results, loss, digits, reference=None):
+    """Table rows for `results` [(model, (scores, fit time, Brier))], Guided
+    ES first: mean ± std (the loss for a loss), best in bold, each baseline's
+    paired difference from Guided ES (positive: Guided ES better), the fit
+    time and its ratio to the `reference` model's, and the Brier score (and
+    its ratio to the first baseline's, the logistic regression) when
+    measured."""
     sign = -1.0 if loss else 1.0
-    means = [sign * scores.mean() for _, (scores, _) in results]
+    means = [sign * scores.mean() for _, (scores, _, _) in results]
     best = (min if loss else max)(means)
     ours = results[0][1][0]
-    for (model, (scores, seconds)), mean in zip(results, means):
+    times = dict((model, seconds) for model, (_, seconds, _) in results)
+    base_brier = results[1][1][2] if len(results) > 1 else None
+    for (model, (scores, seconds, brier)), mean in zip(results, means):
         score = f"{mean:.{digits}f} ± {scores.std():.{digits}f}"
         if mean == best:
             score = f"**{score}**"
@@ -108,7 +118,12 @@ def _compare(rows, data, label, results, loss, digits):
         else:
             d = ours - scores           # in the scorer's terms: greater is better
             gain = f"{d.mean():+.{digits}f} ± {d.std(ddof=1) / np.sqrt(d.size):.{digits}f}"
-        rows.append([data, label, model, score, gain, f"{seconds:.2f}"])
+        ratio = (f"{seconds / times[reference]:.1f}x" if reference in times
+                 else "—")
+        calibration = ("—" if brier is None else
+                       f"{brier:.4f} ({brier / base_brier:.3f}x)")
+        rows.append([data, label, model, score, gain, f"{seconds:.3f}", ratio,
+                     calibration])
 
 
 def _progress(*what):
@@ -149,13 +164,19 @@ def classification(quick, seed, repeats, options):
                 models.append(("LR + TunedThreshold",
                                TunedThresholdClassifierCV(_logistic(), scoring=scoring,
                                                           cv=2 if quick else 5)))
-            results = [(model, _cv_scores(est, X, y, scoring, cvs))
+            binary = len(np.unique(y)) == 2
+            results = [(model, _cv_scores(est, X, y, scoring, cvs, brier=binary))
                        for model, est in models]
-            _compare(rows, name, label, results, label.startswith("cost"), 4)
+            reference = "LR + TunedThreshold" if binary else "LogisticRegression"
+            _compare(rows, name, label, results, label.startswith("cost"), 4,
+                     reference)
     _table(f"Classification: 5-fold CV x {len(cvs)} shuffle(s), test score of "
-           "the metric each model maximises (cost: lower is better; best in bold)",
+           "the metric each model maximises (cost: lower is better; best in "
+           "bold); fit time and its ratio to LR + TunedThreshold's (binary) or "
+           "LogisticRegression's (multiclass); Brier score of predict_proba "
+           "and its ratio to LogisticRegression's (binary)",
            ["data", "metric", "model", "mean ± std", "Guided ES better by",
-            "fit time (s)"], rows)
+            "fit time (s)", "time ratio", "Brier (ratio)"], rows)
 
 
 # -- 2. regression ---------------------------------------------------------------------
@@ -177,11 +198,11 @@ def regression(quick, seed, repeats, options):
         ]
         results = [(model, _cv_scores(est, X, y, scoring, cvs))
                    for model, est in models]
-        _compare(rows, "diabetes", label, results, True, 2)
+        _compare(rows, "diabetes", label, results, True, 2, models[2][0])
     _table(f"Regression: 5-fold CV x {len(cvs)} shuffle(s), test loss (lower is "
-           "better; best in bold)",
+           "better; best in bold); fit time and its ratio to QuantileRegressor's",
            ["data", "loss", "model", "mean ± std", "Guided ES better by",
-            "fit time (s)"], rows)
+            "fit time (s)", "time ratio", "Brier (ratio)"], rows)
 
 
 # -- 3. initialisation -----------------------------------------------------------------

@@ -543,3 +543,111 @@ def test_examples_quick(script, tmp_path, monkeypatch, capsys):
     runpy.run_path(str(ROOT / "examples" / script), run_name="__main__")
     assert (tmp_path / "figure.png").stat().st_size > 0
     assert capsys.readouterr().out.strip()
+
+
+# -- reliability -------------------------------------------------------------------------
+def test_scorer_turning_nan_is_named_and_leaves_the_estimator(blobs):
+    X, y = blobs
+    calls = []
+
+    def nan_after_first(estimator, X_, y_):
+        calls.append(1)
+        return 0.5 if len(calls) == 1 else float("nan")
+
+    clf = GuidedESClassifier(max_iter=2, random_state=0).fit(X, y)
+    before = clf.coef_.copy()
+    with pytest.raises(ValueError, match="scoring=.*nan_after_first.*returned nan"):
+        clf.set_params(scoring=nan_after_first).fit(X, y)
+    assert_array_equal(clf.coef_, before)          # the old fit is kept
+    with pytest.raises(ValueError, match="returned nan"):
+        GuidedESClassifier(nan_after_first, max_iter=2).fit(X[y < 2], y[y < 2])
+
+
+def test_scorer_returning_a_string_is_rejected(blobs):
+    def text(estimator, X, y):
+        return "0.5"
+
+    with pytest.raises(TypeError, match="scoring=.*text.*returned '0.5' of type str"):
+        GuidedESClassifier(text, max_iter=2).fit(*blobs)
+
+
+@pytest.mark.parametrize("factor", [1e154, 1e-150, 1e300])
+def test_extreme_feature_scales_fit_as_unscaled(cancer, factor):
+    X, y = cancer
+    common = dict(max_iter=3, random_state=0)
+    plain = GuidedESClassifier(**common).fit(X, y)
+    scaled = GuidedESClassifier(**common).fit(X * factor, y)
+    assert scaled.score(X * factor, y) == pytest.approx(plain.score(X, y))
+    assert scaled.score(X * factor, y) > 0.95
+    assert_allclose(scaled.coef_ * factor, plain.coef_, rtol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")   # the R^2 scorer's overflow
+def test_huge_target():
+    X, y = load_diabetes(return_X_y=True)
+    common = dict(max_iter=20, random_state=0, early_stopping=False, cv=None)
+    plain = GuidedESRegressor("neg_mean_absolute_error", **common).fit(X, y)
+    huge = GuidedESRegressor("neg_mean_absolute_error", **common).fit(X, y * 1e154)
+    # the same climb (up to Adam's epsilon, relative to the score's unit)
+    assert_allclose(huge.predict(X) / 1e154, plain.predict(X), rtol=1e-3)
+    assert huge.objective_curve_[-1] > huge.init_score_
+    # R^2 squares the target: a clear error rather than a fit on NaN
+    with pytest.raises(ValueError, match="squares overflow float64; rescale y"):
+        GuidedESRegressor(max_iter=2).fit(X, y * 1e154)
+
+
+# -- practitioners' options ----------------------------------------------------------------
+def test_sparse_input_fits_as_dense(cancer):
+    import scipy.sparse as sp
+    X, y = cancer
+    X = X * (np.random.default_rng(0).random(X.shape) < 0.5)      # real zeros
+    common = dict(max_iter=10, random_state=0)
+    dense = GuidedESClassifier("f1", **common).fit(X, y)
+    sparse = GuidedESClassifier("f1", **common).fit(sp.csr_matrix(X), y)
+    assert_allclose(sparse.coef_, dense.coef_, rtol=1e-6, atol=1e-9)
+    assert_array_equal(sparse.predict(sp.csr_matrix(X)), dense.predict(X))
+    net = GuidedESClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0)
+    assert net.fit(sp.csr_matrix(X), y).predict(sp.csr_matrix(X)).shape == y.shape
+
+
+def test_class_weight_is_a_sample_weight_per_class(blobs):
+    X, y = blobs
+    weights = {0: 3.0, 1: 1.0, 2: 0.5}
+    common = dict(max_iter=5, random_state=0)
+    by_class = GuidedESClassifier(class_weight=weights, **common).fit(X, y)
+    by_sample = GuidedESClassifier(**common).fit(
+        X, y, sample_weight=np.array([weights[c] for c in y]))
+    assert_array_equal(by_class.coef_, by_sample.coef_)
+    balanced = GuidedESClassifier(class_weight="balanced", **common).fit(X[:70], y[:70])
+    assert balanced.coef_.shape == (3, 2)
+
+
+def test_verbose_prints_iterations(cancer, capsys):
+    X, y = cancer
+    GuidedESClassifier("f1", max_iter=20, verbose=1, random_state=0).fit(X, y)
+    out = capsys.readouterr().out
+    assert "early_stopping='cv' chose" in out
+    assert "fold 0 iteration   10  score" in out and "step" in out
+    GuidedESClassifier("f1", max_iter=3, verbose=0, random_state=0).fit(X, y)
+    assert capsys.readouterr().out == ""
+
+
+def test_predict_proba_is_the_calibrated_start(cancer):
+    X, y = cancer
+    cost = make_scorer(lambda t, p: -np.mean(10.0 * ((t == 0) & (p == 1))
+                                             + 1.0 * ((t == 1) & (p == 0))))
+    clf = GuidedESClassifier(cost, max_iter=10, random_state=0).fit(X, y)
+    lr = make_pipeline(StandardScaler(),
+                       LogisticRegression(tol=1e-10, max_iter=10_000)).fit(X, y)
+    assert_allclose(clf.predict_proba(X), lr.predict_proba(X), atol=1e-4)
+    # the decisions are the scorer's: fewer 'benign' calls than p > 0.5
+    assert clf.intercept_shift_ < 0
+    assert clf.predict(X).mean() < (clf.predict_proba(X)[:, 1] > 0.5).mean()
+    # without a probability model (hinge), or for a scorer of probabilities,
+    # the decision model's probabilities
+    hinge = GuidedESClassifier(surrogate_loss="hinge", max_iter=3,
+                               random_state=0).fit(X, y)
+    assert_array_equal(hinge.predict_proba(X).argmax(axis=1),
+                       np.searchsorted(hinge.classes_, hinge.predict(X)))
+    logloss = GuidedESClassifier("neg_log_loss", max_iter=3, random_state=0).fit(X, y)
+    assert_array_equal(logloss.proba_coefs_[0], logloss.coefs_[0])

@@ -58,7 +58,7 @@ def climb(est, es, objective, surrogate, fit_data, valid_data, full_batch,
         theta = es.x
         # the antithetic pairs and the centre, all on the same rows
         values = evaluate(np.vstack([es.ask(), theta]), (batch,))
-        es.tell(values[:-1])
+        es.tell(values[:-1] / objective.unit)
         stop = record(theta, -values[-1])
         report(t, theta, es.x)
         if stop:

@@ -180,12 +180,19 @@ class NegativeScore:
             raise TypeError(
                 f"scoring={self.scoring!r} does not accept sample_weight, which "
                 "fit received; give a scorer with a sample_weight parameter")
-        self.mode, self.metric = "scorer", None
+        self.mode, self.metric, self.unit = "scorer", None, 1.0
         self.template._proba_calls = []
         try:
             value = self.scores(theta[None], data, "scorer")[0]
         except (TypeError, ValueError) as exc:
             if "scoring=" in str(exc):
+                peak = np.max(np.abs(data.y)) if self.classes is None else 0.0
+                if isinstance(exc, ValueError) and peak > 1e150:
+                    raise ValueError(
+                        f"{exc} at the initial parameters: the target reaches "
+                        f"{peak:.3g}, whose squares overflow float64; rescale y "
+                        "(or use a scorer without squares, such as "
+                        "'neg_mean_absolute_error')") from exc
                 raise
             raise ValueError(
                 f"scoring={self.scoring!r} failed on the training data at the "
@@ -195,6 +202,10 @@ class NegativeScore:
                 f"scoring={self.scoring!r} failed on the training data at the "
                 f"initial parameters: {type(exc).__name__}: {exc}") from exc
         self.uses_proba = bool(self.template._proba_calls)
+        # scores beyond 1e100 (a target of 1e154 in its own units) would
+        # overflow the squares of the step rule: Guided ES is told them in
+        # units of the start's score
+        self.unit = abs(value) if abs(value) > 1e100 else 1.0
         del self.template._proba_calls
         rng = np.random.default_rng(0)        # its own stream: the fit's is untouched
         checks = np.vstack([theta, theta + 0.3 * rng.standard_normal(
@@ -256,8 +267,8 @@ class NegativeScore:
         template.__dict__.pop("feature_names_in_", None)
         twin = NegativeScore(template, self.scorer, self.scoring, [(1, 1)],
                              (np.zeros(1), np.ones(1), *self.scaling[2:]))
-        twin.unit_weights, twin.mode, twin.metric = (
-            self.unit_weights, self.mode, self.metric)
+        twin.unit_weights, twin.mode, twin.metric, twin.unit = (
+            self.unit_weights, self.mode, self.metric, self.unit)
         return twin
 
     def in_process(self):
