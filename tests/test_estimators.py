@@ -21,7 +21,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from ges_minimize import GuidedESClassifier, GuidedESRegressor
 from ges_minimize import estimators
-from ges_minimize.estimators import _model, _objective
+from ges_minimize.estimators import _cv, _model, _objective
 
 ROOT = Path(__file__).resolve().parents[1]
 MIN_SKLEARN = (1, 6)
@@ -479,9 +479,16 @@ def test_cv_early_stopping_chooses_the_iterations(cancer):
                                           random_state=0, **kw).fit(X, y)
     clf = fit()
     checkpoints = clf.cv_checkpoints_
-    assert checkpoints[0] == 1 and checkpoints[-1] == 60
-    assert np.all(np.diff(checkpoints) > 0)
+    grid = np.unique(np.round(np.geomspace(1, 60, 10)).astype(int))
+    assert_array_equal(checkpoints, grid[:checkpoints.size])
     assert clf.cv_scores_.shape == (5, checkpoints.size)
+    # the climbs stopped before 60 iterations only because the choice had
+    # not changed over the last CV_PATIENCE checkpoints, the last not the best
+    patience = _cv.CV_PATIENCE
+    assert checkpoints.size < grid.size
+    assert (_first_within_one_se(clf.cv_scores_)
+            == _first_within_one_se(clf.cv_scores_[:, :-patience]))
+    assert clf.cv_scores_[:, -1].mean() < clf.cv_scores_.mean(axis=0).max()
     assert clf.n_iter_ == checkpoints[_first_within_one_se(clf.cv_scores_)]
     assert clf.objective_curve_.shape == (clf.n_iter_ + 1,)
     again = fit()
@@ -490,9 +497,10 @@ def test_cv_early_stopping_chooses_the_iterations(cancer):
     # a start far from the best (a heavily penalised logistic regression):
     # the folds show that climbing pays
     far = fit(l2_regularization=1000.0)
-    assert far.n_iter_ > 0
-    assert far.cv_scores_[:, checkpoints == far.n_iter_].mean() > \
-        far.cv_scores_[:, 0].mean()
+    assert far.n_iter_ > 1
+    assert_array_equal(far.cv_checkpoints_, grid)     # it kept rising
+    chosen = far.cv_checkpoints_ == far.n_iter_
+    assert far.cv_scores_[:, chosen].mean() > far.cv_scores_[:, 0].mean()
     # without folds, max_iter iterations
     plain = fit(cv=None)
     assert plain.n_iter_ == 60 and not hasattr(plain, "cv_scores_")
@@ -627,7 +635,11 @@ def test_verbose_prints_iterations(cancer, capsys):
     GuidedESClassifier("f1", max_iter=20, verbose=1, random_state=0).fit(X, y)
     out = capsys.readouterr().out
     assert "early_stopping='cv' chose" in out
-    assert "fold 0 iteration   10  score" in out and "step" in out
+    assert "fold 0 iteration    1  score" in out and "step" in out
+    GuidedESClassifier("f1", max_iter=20, verbose=1, early_stopping=False,
+                       random_state=0).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[2] for line in lines] == ["1", "10", "20"]
     GuidedESClassifier("f1", max_iter=3, verbose=0, random_state=0).fit(X, y)
     assert capsys.readouterr().out == ""
 

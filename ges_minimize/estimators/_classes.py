@@ -391,11 +391,13 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         Seeds the initialisation, the perturbations and the minibatches; an
         int repeats a fit exactly, whatever `n_jobs`.
     n_jobs : int or None, default=None
-        Workers evaluating the scorer at the ``2 * n_pairs + 1`` points of
-        an iteration, through joblib (honouring ``joblib.parallel_config``);
-        None is serial. The pool is started once per fit. Dispatching a
-        batch costs milliseconds, so it pays only for slow scorers or large
-        data.
+        Workers, through joblib (honouring ``joblib.parallel_config``); None
+        is serial. They run the climbs on the folds of
+        ``early_stopping='cv'``, which are independent, in parallel; and,
+        for a scorer computed by calling it (see Notes), they evaluate the
+        ``2 * n_pairs + 1`` points of an iteration of the final climb (one
+        pool per fit). Starting workers costs a second or so, so it pays
+        only for slow scorers or large data.
     selection : {'auto', 'average', 'best', 'last'}, default='auto'
         Which parameters the fit returns. 'average': the mean of the centres
         of the second half of the run (Polyak-Ruppert averaging). 'best':
@@ -417,6 +419,16 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         `sklearn.model_selection.check_cv`. Costs one surrogate fit per
         fold. None, ``early_stopping=True``, or a start that is not the
         surrogate minimiser (``init='random'``, warm start) skips both.
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, multiplied with `sample_weight` (as in
+        `sklearn.linear_model.LogisticRegression`): they weight the
+        surrogate loss, and so the start, and the rows given to the scorer.
+        'balanced' weights each class inversely to its frequency.
+    verbose : int, default=0
+        1 prints a line every 10 iterations of every climb (the iteration,
+        the training score of the centre, the length of the step) and the
+        number of iterations ``early_stopping='cv'`` chose; 2 prints every
+        iteration.
 
     Attributes
     ----------
@@ -427,10 +439,13 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
     intercept_ : ndarray of shape (1,) or (n_classes,)
         Intercepts of a linear model.
     coefs_ : list of ndarray
-        Weight matrices of the layers, input to output; the first acts on
-        the original features.
+        Weight matrices of the layers of the decision model, input to
+        output; the first acts on the original features.
     intercepts_ : list of ndarray
         Intercepts of the layers.
+    proba_coefs_, proba_intercepts_ : list of ndarray
+        The layers of the probability model of `predict_proba` (see
+        `predict_proba`): the start, or the decision model's layers.
     n_iter_ : int
         Number of Guided ES iterations of the fit (not counting the climbs
         on the folds of ``early_stopping='cv'``).
@@ -471,8 +486,34 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
     -----
     Inputs are standardised with their (weighted) mean and standard
     deviation before fitting, so `sigma` and `learning_rate` need no
-    adjustment to the scale of the features; the fitted weights are folded
-    back onto the original features.
+    adjustment to the scale of the features (of any finite magnitude); the
+    fitted weights are folded back onto the original features. A sparse
+    ``X`` (CSR) stays sparse: the standardisation is applied through the
+    products.
+
+    *Speed.* The ``2 * n_pairs + 1`` candidates of an iteration are scored
+    together, from one product of ``X`` with their stacked parameters. A
+    scorer whose metric is a function of the confusion matrix or of the
+    predictions is computed for all of them at once: scorer names such as
+    ``'f1'``, ``'balanced_accuracy'``, ``'neg_mean_absolute_error'``, and
+    `sklearn.metrics.make_scorer` of scikit-learn's metric functions with
+    their keyword arguments (``fbeta_score`` with ``beta``,
+    ``mean_pinball_loss`` with ``alpha``...) or of any function that is a
+    mean of a cost per (true, predicted) class pair. Other metrics of the
+    predictions are called on each candidate's predictions directly; the
+    rest (scorers of probabilities, custom callables) are called as
+    scorers on a model per candidate. Every fast way is checked equal to
+    the scorer on the training data at the start and at a few random
+    parameters before it is used.
+
+    *Probabilities and decisions.* `predict_proba` gives the probabilities
+    of the start, the minimiser of the log loss (a logistic regression for
+    a linear model), whose calibration it keeps; `decision_function` and
+    `predict` are the decisions the climb tuned for the scorer, taken on
+    top, as `sklearn.model_selection.TunedThresholdClassifierCV` tunes a
+    threshold and leaves the probabilities alone. So ``predict`` need not
+    be the most probable class (a cost that punishes missed positives
+    predicts positive below a probability of 0.5).
 
     The defaults aim at the score on new data, not on the training data. On
     small data the climb on the training score overfits: the training score
@@ -500,23 +541,13 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
       at or near its best, and the best training centre is the one the
       noise of the search favoured. Guided ES ascends the score smoothed by
       its Gaussian perturbations; averaging its iterates (Polyak-Ruppert)
-      removes most of the noise of the steps (with
-      ``early_stopping=False``, test mean absolute error 44.54 averaged
-      against 44.71 for the best training centre on diabetes).
+      removes most of the noise of the steps.
       ``selection='best'`` keeps the best centre, so that the training
       score never ends below `init_score_` (full batch).
 
-    Measured on breast cancer (``benchmarks/estimators.py``'s metrics,
-    5-fold cross-validation on 5 shuffles, test score of the metric the
-    model maximises), ``early_stopping='cv'`` against ``False``: accuracy
-    0.9800 / 0.9796, F1 0.9837 / 0.9817, balanced accuracy 0.9761 / 0.9731,
-    cost (5 per false negative, 1 per false positive) 0.078 / 0.085. The
-    logistic regression scores 0.9807, 0.9848, 0.9770 and 0.076, and 0.069
-    on the cost with a threshold tuned for it: on data this small and this
-    well suited to it, a logistic regression is hard to beat, and the
-    differences are within the noise of the folds. Guided ES gains most
-    when the scorer and the surrogate loss disagree markedly, as on
-    imbalanced, noisy data (``examples/optimize_f1.py``).
+    The user guide's page "When to use the estimators" compares them with
+    a logistic regression whose threshold is tuned for the scorer, with
+    measurements.
 
     References
     ----------
@@ -587,7 +618,7 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data; finite.
         y : array-like of shape (n_samples,)
             Class labels, at least two distinct.
@@ -721,7 +752,7 @@ class GuidedESRegressor(RegressorMixin, _BaseGuidedES):
     hidden_layer_sizes, activation, l2_regularization, init, max_iter, \
 n_pairs, subspace_dim, sigma, alpha, beta, step, learning_rate, batch_size, \
 early_stopping, validation_fraction, n_iter_no_change, tol, warm_start, \
-random_state, n_jobs, selection, cv
+random_state, n_jobs, selection, cv, verbose
         As in `GuidedESClassifier` (minibatches and the validation part are
         drawn uniformly instead of stratified, `cv` folds are unstratified;
         'surrogate' initialisation of a linear model is ridge regression for
@@ -747,7 +778,10 @@ cv_scores_, n_features_in_, feature_names_in_
     Notes
     -----
     The target is standardised as well as the inputs, so `sigma` is relative
-    to its spread; the fitted weights predict on the original scale.
+    to its spread; the fitted weights predict on the original scale. The
+    candidates of an iteration are scored together, as for
+    `GuidedESClassifier` (``mean_pinball_loss``, the mean absolute and
+    squared errors and R^2 for all at once).
 
     References
     ----------
@@ -813,7 +847,7 @@ cv_scores_, n_features_in_, feature_names_in_
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data; finite.
         y : array-like of shape (n_samples,)
             Target values; finite.
@@ -843,7 +877,7 @@ cv_scores_, n_features_in_, feature_names_in_
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------

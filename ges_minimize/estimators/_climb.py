@@ -6,7 +6,7 @@ import numpy as np
 
 from .._guided_es import GuidedES
 
-__all__ = ["make_optimizer", "climb", "Monitor", "stratified_sample"]
+__all__ = ["make_optimizer", "climb", "Climb", "Monitor", "stratified_sample"]
 
 #: With ``verbose=1``, a line every this many iterations (and the first, last).
 VERBOSE_EVERY = 10
@@ -23,53 +23,83 @@ def make_optimizer(est, theta0, rng):
 
 
 def climb(est, es, objective, surrogate, fit_data, valid_data, full_batch,
-          monitor, rng, evaluate, n_iter, snapshots=None, label=""):
-    """`n_iter` Guided ES iterations; the training and validation curves.
+          monitor, rng, evaluate, n_iter, label=""):
+    """`n_iter` Guided ES iterations; the training and validation curves."""
+    run = Climb(est, es, objective, surrogate, fit_data, valid_data, full_batch,
+                monitor, rng, n_iter, label)
+    run.run(evaluate)
+    return run.curve, run.valid_curve
 
-    `snapshots`, a dict whose keys are iteration counts, receives the
-    parameters the run would return after that many iterations.
+
+class Climb:
+    """A run of at most `n_iter` Guided ES iterations that can be resumed.
+
+    Every iteration scores the antithetic pairs and the centre on the same
+    rows (the centre's score is recorded by `monitor`); after the last, the
+    final centre is scored alone. `run` goes on until the centre after a
+    given number of iterations is recorded, so that the parameters the run
+    would return then (``monitor.selected()``) can be read; it is picklable
+    between calls (the evaluator is an argument).
     """
-    curve, valid_curve = [], []
-    verbose = int(est.verbose)
-    every = 1 if verbose >= 2 else VERBOSE_EVERY
 
-    def record(theta, score):
-        curve.append(score)
-        if valid_data is not None:
-            valid_curve.append(-objective.one(theta, valid_data))
-        stop = monitor.update(theta, valid_curve[-1] if valid_curve else score)
-        if snapshots is not None and monitor.iteration - 1 in snapshots:
-            snapshots[monitor.iteration - 1] = monitor.selected()
-        return stop
+    def __init__(self, est, es, objective, surrogate, fit_data, valid_data,
+                 full_batch, monitor, rng, n_iter, label=""):
+        self.est, self.es, self.objective, self.surrogate = est, es, objective, surrogate
+        self.fit_data, self.valid_data, self.full_batch = fit_data, valid_data, full_batch
+        self.monitor, self.rng, self.n_iter, self.label = monitor, rng, n_iter, label
+        self.curve, self.valid_curve = [], []
+        self.t = 0                      # iterations done
+        self.done = False
 
-    def report(t, theta_before, theta_after):
-        if verbose and (t % every == 0 or t == n_iter):
-            step = float(np.linalg.norm(theta_after - theta_before))
-            extra = f"  validation {valid_curve[-1]:.6g}" if valid_curve else ""
-            print(f"[{type(est).__name__}]{label} iteration {t:4d}  score "
-                  f"{curve[-1]:.6g}{extra}  step {step:.3g}", file=sys.stdout,
-                  flush=True)
+    def recorded(self):
+        """Number of iterations of the last centre recorded (-1: none yet)."""
+        return self.monitor.iteration - 1
 
-    for t in range(1, n_iter + 1):
-        batch = fit_data if full_batch else fit_data.take(stratified_sample(
-            est._strata(fit_data.y), est.batch_size, rng))
-        if surrogate is not None:
-            es.add_surrogate_grad(surrogate(es.x, batch)[1])
+    def run(self, evaluate, until=None):
+        """Iterate until the centre after `until` iterations is recorded (all
+        `n_iter` with None) or the run ends; the parameters to return now."""
+        while not self.done and (until is None or self.recorded() < until):
+            self._step(evaluate)
+        return self.monitor.selected()
+
+    def _record(self, theta, score):
+        self.curve.append(score)
+        if self.valid_data is not None:
+            self.valid_curve.append(-self.objective.one(theta, self.valid_data))
+        return self.monitor.update(
+            theta, self.valid_curve[-1] if self.valid_curve else score)
+
+    def _step(self, evaluate):
+        est, es = self.est, self.es
+        if self.t == self.n_iter:       # the final centre, alone on all rows
+            self._record(es.x, -evaluate(es.x[None], (self.fit_data,))[0])
+            self.done = True
+            return
+        batch = self.fit_data if self.full_batch else self.fit_data.take(
+            stratified_sample(est._strata(self.fit_data.y), est.batch_size, self.rng))
+        if self.surrogate is not None:
+            es.add_surrogate_grad(self.surrogate(es.x, batch)[1])
         theta = es.x
         # the antithetic pairs and the centre, all on the same rows
         values = evaluate(np.vstack([es.ask(), theta]), (batch,))
-        es.tell(values[:-1] / objective.unit)
-        stop = record(theta, -values[-1])
-        report(t, theta, es.x)
-        if stop:
-            break
-    theta = es.x
-    record(theta, -evaluate(theta[None], (fit_data,))[0])
-    if snapshots is not None:            # stopped early: the final choice
-        for t, theta in snapshots.items():
-            if theta is None:
-                snapshots[t] = monitor.selected()
-    return curve, valid_curve
+        es.tell(values[:-1] / self.objective.unit)
+        self.t += 1
+        stop = self._record(theta, -values[-1])
+        self._report(theta, es.x)
+        if stop:                        # out of patience: the final centre
+            self._record(es.x, -evaluate(es.x[None], (self.fit_data,))[0])
+            self.done = True
+
+    def _report(self, before, after):
+        verbose = int(self.est.verbose)
+        every = 1 if verbose >= 2 else VERBOSE_EVERY
+        if verbose and (self.t % every == 0 or self.t in (1, self.n_iter)):
+            step = float(np.linalg.norm(after - before))
+            extra = (f"  validation {self.valid_curve[-1]:.6g}"
+                     if self.valid_curve else "")
+            print(f"[{type(self.est).__name__}]{self.label} iteration "
+                  f"{self.t:4d}  score {self.curve[-1]:.6g}{extra}  step "
+                  f"{step:.3g}", file=sys.stdout, flush=True)
 
 
 class Monitor:

@@ -14,7 +14,7 @@ from joblib import Parallel, delayed
 from sklearn.model_selection import check_cv
 
 from . import _model
-from ._climb import Monitor, climb, make_optimizer
+from ._climb import Climb, Monitor, make_optimizer
 from ._decision import shift_output
 from ._objective import evaluator, outputs_data
 
@@ -123,50 +123,76 @@ def cross_validate_n_iter(est, folds, data, objective, surrogate, selection,
                           evaluate, rng):
     """Number of iterations chosen on out-of-fold scores (one-SE rule).
 
-    Each fold's start climbs on the fold's training rows for `max_iter`
-    iterations; the parameters the fit would return after 1, 2, 4, ...
-    (geometrically spaced) iterations are scored on the rows left out. The
-    smallest count whose mean score is within one standard error of the best
+    Each fold's start climbs on the fold's training rows; the parameters
+    the fit would return after 1, 2, 4, ... (geometrically spaced, up to
+    `max_iter`) iterations are scored on the rows left out. The smallest
+    count whose mean score is within one standard error of the best
     count's (the standard error of the fold-wise differences) is chosen:
-    fewer iterations unless more pay on new data. The fold climbs are
-    independent: with ``n_jobs`` they run in parallel, each from its own
-    seed, so the result does not depend on ``n_jobs``. Returns the count,
-    the checkpoints and the scores.
+    fewer iterations unless more pay on new data. The climbs advance
+    together from checkpoint to checkpoint, and stop once the choice has
+    not changed over the `CV_PATIENCE` latest checkpoints and the latest
+    is not the best so far (a longer count is chosen only if it beats the
+    shorter ones by more than a standard error, and the mean score is no
+    longer rising). The fold climbs are independent: with ``n_jobs``
+    they run in parallel, each from its own seed, so the result does not
+    depend on ``n_jobs``. Returns the count, the checkpoints scored and
+    their scores (folds x checkpoints).
     """
     # at least one iteration: scikit-learn's contract wants n_iter_ >= 1
     checkpoints = np.unique(np.round(np.geomspace(
         1, est.max_iter, CV_CHECKPOINTS)).astype(int))
     seeds = rng.integers(np.iinfo(np.int64).max, size=len(folds))
-    tasks = [(est, start, seed, data.take(train), data.take(test), objective,
-              surrogate, selection, checkpoints)
-             for (train, test, start), seed in zip(folds, seeds)]
-    if est.n_jobs in (None, 1):
-        scores = [_fold_climb(*task, evaluate=evaluate, label=f" fold {k}")
-                  for k, task in enumerate(tasks)]
-    else:
-        scores = Parallel(n_jobs=est.n_jobs)(
-            delayed(_fold_climb)(*task, label=f" fold {k}")
-            for k, task in enumerate(tasks))
-    scores = np.asarray(scores)
+    climbs, tests = [], []
+    for k, ((train, test, start), seed) in enumerate(zip(folds, seeds)):
+        fold_rng = np.random.default_rng(seed)
+        train_data = data.take(train)
+        full_batch = est._full_batch(len(train))
+        climbs.append(Climb(
+            est, make_optimizer(est, start, fold_rng), objective, surrogate,
+            train_data, None, full_batch,
+            Monitor(est.n_iter_no_change, est.tol, full_batch, selection),
+            fold_rng, est.max_iter, label=f" fold {k}"))
+        tests.append(data.take(test))
+    parallel = est.n_jobs not in (None, 1)
+    columns = []
+    with (Parallel(n_jobs=est.n_jobs) if parallel else _Nothing()) as pool:
+        for t in checkpoints.tolist():
+            if parallel:
+                advanced = pool(delayed(_advance)(climb_k, t) for climb_k in climbs)
+                climbs = [climb_k for climb_k, _ in advanced]
+                thetas = [theta for _, theta in advanced]
+            else:
+                thetas = [climb_k.run(evaluate, until=t) for climb_k in climbs]
+            columns.append([-objective(theta[:, None], test)[0]
+                            for theta, test in zip(thetas, tests)])
+            if _out_of_patience(np.array(columns).T):
+                break
+    scores = np.array(columns).T
+    checkpoints = checkpoints[:scores.shape[1]]
     return int(checkpoints[first_within_one_se(scores)]), checkpoints, scores
 
 
-def _fold_climb(est, start, seed, train, test, objective, surrogate, selection,
-                checkpoints, evaluate=None, label=""):
-    """Out-of-fold scores, at `checkpoints`, of a climb on one fold."""
-    rng = np.random.default_rng(seed)
-    full_batch = est._full_batch(len(train))
-    snapshots = dict.fromkeys(checkpoints.tolist())
-    own = evaluate is None
-    if own:
-        evaluate = evaluator(objective, train, 1)
-    with (evaluate if own else _Nothing()):
-        climb(est, make_optimizer(est, start, rng), objective, surrogate, train,
-              None, full_batch,
-              Monitor(est.n_iter_no_change, est.tol, full_batch, selection),
-              rng, evaluate, est.max_iter, snapshots, label=label)
-    thetas = np.array([snapshots[t] for t in checkpoints.tolist()])
-    return -objective(thetas.T, test)
+#: Checkpoints in a row that leave the one-SE choice unchanged and stop the
+#: fold climbs of ``early_stopping='cv'``.
+CV_PATIENCE = 3
+
+
+def _out_of_patience(scores):
+    """Whether the one-SE choice on `scores` is the one it was `CV_PATIENCE`
+    checkpoints (columns) ago, and the latest checkpoint is not the best."""
+    if scores.shape[1] <= CV_PATIENCE:
+        return False
+    mean = scores.mean(axis=0)
+    rising = mean[-1] >= mean.max()
+    return not rising and (first_within_one_se(scores)
+                           == first_within_one_se(scores[:, :-CV_PATIENCE]))
+
+
+def _advance(climb_k, until):
+    """Run a fold's climb in a worker; its state and its parameters now."""
+    with evaluator(climb_k.objective, climb_k.fit_data, 1) as evaluate:
+        theta = climb_k.run(evaluate, until=until)
+    return climb_k, theta
 
 
 class _Nothing:
