@@ -1,15 +1,38 @@
 """The ask/tell Guided ES optimizer."""
 
+import copy
+
 import numpy as np
 
 from ._adaptive import RhoEstimator, auto_hyperparameters
 from ._core import antithetic_estimate, draw_perturbations
+from ._stepsize import (AUTO_ALPHA, AUTO_MAX_FACTOR, AUTO_N_PAIRS,
+                        AUTO_SIGMA_RATIO, AUTO_SUBSPACE_DIM, line_search_ratio,
+                        resolved)
 from ._steps import make_step
 from ._subspace import GuideBuffer
 from ._validation import (check_bounds, check_int, check_real, check_rng,
-                          check_vector, check_x0)
+                          check_values, check_vector, check_x0)
 
-__all__ = ["GuidedES"]
+__all__ = ["GuidedES", "PAPER_SETTINGS"]
+
+#: The paper's settings for its perturbed quadratic (Maheswaranathan et al.
+#: 2019): fixed-rate SGD. ``GuidedES(x0, **PAPER_SETTINGS)`` and
+#: ``minimize_guided_es(..., **PAPER_SETTINGS)`` run the paper's method.
+PAPER_SETTINGS = dict(sigma=0.1, alpha=0.5, beta=2.0, n_pairs=1,
+                      subspace_dim=1, step="sgd", learning_rate=0.2)
+#: Largest number of entries of the (P, n) perturbations of one iteration.
+MAX_BATCH_ENTRIES = 2 ** 31
+#: Consecutive iterations without a resolved difference (sigma doubling at
+#: each) after which the adaptive mode declares the values flat.
+AUTO_FLAT_ITERATIONS = 10
+#: With bounds, the adaptive mode perturbs the coordinates it holds on a
+#: bound only at every this many iterations, to learn whether to leave it.
+AUTO_BOUND_RECHECK = 10
+#: The adaptive mode stops once sigma is below this fraction of its start.
+AUTO_SIGMA_TOL = 1e-12
+#: ... or below this fraction of the centre's largest coordinate.
+AUTO_X_PRECISION = 1e-15
 
 #: alpha used by ``alpha='auto'`` until the rho estimate rests on enough pairs.
 AUTO_ALPHA_START = 0.5
@@ -251,13 +274,33 @@ class GuidedES:
     (True, 300, 1200)
     """
 
-    def __init__(self, x0, *, sigma=0.1, alpha=0.5, beta=2.0, n_pairs=1,
-                 subspace_dim=1, step="sgd", learning_rate=None, bounds=None,
+    def __init__(self, x0, *, sigma=0.1, alpha=None, beta=2.0, n_pairs=None,
+                 subspace_dim=None, step=None, learning_rate=None, bounds=None,
                  self_guided=False, rng=None, estimate_rho=None):
         x = check_x0(x0)
         n = x.size
         self.n = n
+        if step is None:
+            step = "sgd" if learning_rate is not None else "auto"
+        self.adaptive = isinstance(step, str) and step == "auto"
+        if self.adaptive:
+            if learning_rate is not None:
+                raise ValueError(
+                    "learning_rate applies to the fixed-rate step rules "
+                    "('sgd', 'momentum', 'adam'); step='auto' adapts the "
+                    f"step length itself, got learning_rate={learning_rate!r:.80}")
+            defaults = dict(alpha=AUTO_ALPHA, n_pairs=AUTO_N_PAIRS,
+                            subspace_dim=min(AUTO_SUBSPACE_DIM, n))
+        else:
+            defaults = dict(alpha=PAPER_SETTINGS["alpha"],
+                            n_pairs=PAPER_SETTINGS["n_pairs"],
+                            subspace_dim=PAPER_SETTINGS["subspace_dim"])
+        alpha = defaults["alpha"] if alpha is None else alpha
+        n_pairs = defaults["n_pairs"] if n_pairs is None else n_pairs
+        subspace_dim = (defaults["subspace_dim"] if subspace_dim is None
+                        else subspace_dim)
         self.sigma = check_real(sigma, "sigma", low=0, low_open=True)
+        self.sigma0 = self.sigma
         self.alpha = _auto_or(alpha, "alpha", dict(low=0, high=1))
         self.beta = _auto_or(beta, "beta", dict(low=0, low_open=True))
         if isinstance(self_guided, (bool, np.bool_)):
@@ -273,8 +316,13 @@ class GuidedES:
         self.self_guided = self_guided
         self._self_direction = None
         self.n_pairs = check_int(n_pairs, "n_pairs", low=1)
+        if self.n_pairs * n > MAX_BATCH_ENTRIES:
+            raise ValueError(
+                f"n_pairs={self.n_pairs} with n={n} asks for batches of "
+                f"{2 * self.n_pairs} x {n} numbers, more than "
+                f"{2 * MAX_BATCH_ENTRIES:.0e}; choose a smaller n_pairs")
         self.subspace_dim = check_int(subspace_dim, "subspace_dim", low=1, high=n)
-        self.step = make_step(step, learning_rate)
+        self.step = None if self.adaptive else make_step(step, learning_rate)
         self.bounds = check_bounds(bounds, n)
         if self.bounds is not None:
             lb, ub = self.bounds
@@ -286,7 +334,7 @@ class GuidedES:
                     f"outside [{float(lb[i])!r}, {float(ub[i])!r}]")
         self.rng = check_rng(rng)
         self._x = x
-        self._step_state = self.step.init(x)
+        self._step_state = None if self.adaptive else self.step.init(x)
         self._guide = GuideBuffer(n, self.subspace_dim)
         self._pending = None
         if estimate_rho is None:
@@ -294,6 +342,10 @@ class GuidedES:
         elif not isinstance(estimate_rho, (bool, np.bool_)):
             raise TypeError("estimate_rho must be True, False or None, got "
                             f"{estimate_rho!r:.80}")
+        if not estimate_rho and (self.alpha == "auto" or self.beta == "auto"):
+            raise ValueError(
+                "alpha='auto' and beta='auto' need the rho estimate; "
+                "estimate_rho=False cannot be combined with them")
         self.estimate_rho = bool(estimate_rho)
         self._rho_estimator = RhoEstimator(halflife=AUTO_HALFLIFE)
         self.rho = np.nan
@@ -305,6 +357,21 @@ class GuidedES:
         self.n_valid_pairs = 0
         self.fun_estimate = np.nan
         self.step_norm = np.nan
+        self.x_best = x.copy()
+        self.f_best = np.inf
+        self.f_first = np.nan
+        self.first_spread = np.nan
+        self.n_reverted = 0
+        self.converged = None
+        # adaptive mode: step per unit of the raw estimate, the last step
+        # (slope, increment, estimate of f before it, centre before it), and
+        # the number of consecutive iterations without a resolved difference
+        self._eta = None
+        self._last_step = None
+        self._flat_run = 0
+        # with bounds: coordinates on a bound that the estimate pushes out
+        self._blocked = None
+        self._masked_ask = False
 
     # -- state -------------------------------------------------------------
     @property
@@ -349,21 +416,27 @@ class GuidedES:
 
         Returns
         -------
-        points : ndarray, shape (2P, n)
+        points : ndarray, shape (2P, n), or (2P + 1, n)
             Rows ``0 .. P-1`` are ``x + eps_i`` and rows ``P .. 2P-1`` are
-            ``x - eps_i`` (clipped to the bounds). Asking again before `tell`
-            returns the same points.
+            ``x - eps_i`` (clipped to the bounds). In the adaptive mode with
+            bounds a last row holds the centre ``x`` itself (see
+            `evaluates_centre`). Asking again before `tell` returns the same
+            points.
         """
         if self._pending is None:
             alpha = self._choose_alpha()
             k = self._guide.rank
             eps = draw_perturbations(self.rng, self.n_pairs, self.n, k,
                                      self.sigma, alpha, self._guide.add_combination)
+            self._masked_ask = (self._blocked is not None and self._blocked.any()
+                                and self.nit % AUTO_BOUND_RECHECK != 0)
+            if self._masked_ask:
+                eps[:, self._blocked] = 0.0   # coordinates held on a bound
             raw_eps = eps
             points = self._points_around(raw_eps)
             if self.bounds is not None:
                 half = self.n_pairs
-                eps = 0.5 * (points[:half] - points[half:])
+                eps = 0.5 * (points[:half] - points[half:2 * half])
             if k and self.estimate_rho:
                 w = self._guide.project(eps)
                 w_sq = np.einsum("ij,ij->i", w, w) / (k * self.sigma**2)
@@ -373,6 +446,12 @@ class GuidedES:
             return points
         return self._points_around(self._pending[1])
 
+    @property
+    def evaluates_centre(self):
+        """Whether `ask` adds the centre as a last row (the adaptive mode
+        with bounds, where clipped pairs do not estimate f at the centre)."""
+        return self.adaptive and self.bounds is not None
+
     def _points_around(self, eps):
         """A new array of ``x + eps`` over ``x - eps``, clipped to the box."""
         half = self.n_pairs
@@ -381,6 +460,8 @@ class GuidedES:
         np.subtract(self._x, eps, out=points[half:])
         if self.bounds is not None:
             np.clip(points, *self.bounds, out=points)
+        if self.evaluates_centre:
+            points = np.vstack([points, self._x])
         return points
 
     def _choose_alpha(self):
@@ -414,9 +495,12 @@ class GuidedES:
         ------
         RuntimeError
             If `ask` was not called since the last `tell`.
-        ValueError
-            For values or a surrogate gradient of the wrong shape, or a
-            non-finite surrogate gradient. The state is then unchanged.
+        TypeError, ValueError
+            For values or a surrogate gradient that are not real numbers or
+            have the wrong shape, or a non-finite surrogate gradient.
+        FloatingPointError
+            If a fixed-rate step rule returns a non-finite step.
+            After any error the state is exactly as before the call.
         """
         if self._pending is None:
             raise RuntimeError("tell() called without a pending ask(); call ask() first")
@@ -424,39 +508,48 @@ class GuidedES:
         if surrogate_grad is not None:
             surrogate_grad = check_vector(surrogate_grad, "surrogate_grad", self.n)
         eps, _, alpha, w_sq, k = self._pending
+        f_centre = f[-1] if self.evaluates_centre else None
+        f = f[:2 * self.n_pairs]
         half = self.n_pairs
         f_plus, f_minus = f[:half], f[half:]
         valid = np.isfinite(f_plus) & np.isfinite(f_minus)
         n_valid = int(np.count_nonzero(valid))
-        if n_valid:
-            if n_valid < half:
-                eps, f_plus, f_minus = eps[valid], f_plus[valid], f_minus[valid]
-                w_sq = w_sq[valid]
-            if k and alpha > 0 and self.estimate_rho:
+        if n_valid < half:
+            eps, f_plus, f_minus = eps[valid], f_plus[valid], f_minus[valid]
+            w_sq = w_sq[valid]
+        saved = dict(self.__dict__)           # the updates replace, not mutate
+        if self.estimate_rho:
+            saved["_rho_estimator"] = copy.deepcopy(self._rho_estimator)
+        try:
+            if n_valid and k and alpha > 0 and self.estimate_rho:
                 self._rho_estimator.update(
                     (f_plus - f_minus) / (2 * self.sigma), w_sq, alpha / self.n)
                 self.rho = self._rho_estimator.rho
-            beta = self._choose_beta(alpha, k)
-            g = antithetic_estimate(eps, f_plus, f_minus, self.sigma, beta)
-            delta, step_state = self.step.update(g, self._step_state)
-            x_new = self._x + delta
-            if self.bounds is not None:
-                np.clip(x_new, *self.bounds, out=x_new)
-            if not np.isfinite(x_new).all():
-                raise FloatingPointError(
-                    "the update produced a non-finite centre; the step rule "
-                    f"{self.step!r} returned a non-finite step")
-            self.step_norm = float(np.linalg.norm(x_new - self._x))
-            self._x, self._step_state = x_new, step_state
-        else:
-            self.step_norm = 0.0
-        finite = f if n_valid == half else f[np.isfinite(f)]
+            if self.adaptive:
+                g = self._adaptive_update(eps, f_plus, f_minus, n_valid,
+                                          f_centre)
+            else:
+                g = self._fixed_rate_update(eps, f_plus, f_minus, n_valid, k,
+                                            alpha)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+        if f_centre is not None and np.isfinite(f_centre):
+            f = np.append(f, f_centre)
+        finite = f[np.isfinite(f)]
         self.fun_estimate = float(finite.mean()) if finite.size else np.nan
+        if n_valid:
+            if np.isnan(self.f_first):
+                self.f_first = self.fun_estimate
+                self.first_spread = float(np.ptp(finite))
+            if self.fun_estimate < self.f_best:
+                self.f_best, self.x_best = self.fun_estimate, self._centre_told
         self.n_valid_pairs = n_valid
         self.nit += 1
-        self.nfev += 2 * half
+        self.nfev += 2 * half + self.evaluates_centre
         self._pending = None
-        if self._self_decay is not None and n_valid and np.any(g):
+        if self._self_decay is not None and g is not None and np.any(g):
             if self._self_direction is None:
                 self._self_direction = g.copy()
             else:
@@ -466,6 +559,129 @@ class GuidedES:
                 self._push_direction(self._self_direction)
         if surrogate_grad is not None:
             self.add_surrogate_grad(surrogate_grad)
+
+    def _fixed_rate_update(self, eps, f_plus, f_minus, n_valid, k, alpha):
+        """The paper's update: the step rule applied to the estimate."""
+        self._centre_told = self._x
+        if not n_valid:
+            self.step_norm = 0.0
+            return None
+        beta = self._choose_beta(alpha, k)
+        g = antithetic_estimate(eps, f_plus, f_minus, self.sigma, beta)
+        delta, step_state = self.step.update(g, self._step_state)
+        x_new = self._x + delta
+        if self.bounds is not None:
+            np.clip(x_new, *self.bounds, out=x_new)
+        if not np.isfinite(x_new).all():
+            raise FloatingPointError(
+                "the update produced a non-finite centre; the step rule "
+                f"{self.step!r} returned a non-finite step")
+        self.step_norm = float(np.linalg.norm(x_new - self._x))
+        self._x, self._step_state = x_new, step_state
+        return g
+
+    def _adaptive_update(self, eps, f_plus, f_minus, n_valid, f_centre):
+        """``step='auto'``: see `ges_minimize._stepsize` for the rule."""
+        sigma = self.sigma
+        self._centre_told = self._x
+        last = self._last_step
+        if not n_valid or (f_centre is not None and not np.isfinite(f_centre)):
+            # nothing finite around this centre: go back if it was a step
+            if last is not None:
+                self._x = last[3]
+                self._eta /= AUTO_MAX_FACTOR
+                self.n_reverted += 1
+            self._last_step = None
+            self.sigma = sigma / 2
+            self.step_norm = 0.0
+            return None
+        d = (f_plus - f_minus) / (2 * sigma)
+        u = d @ eps
+        u /= sigma
+        norm_u = float(np.linalg.norm(u))
+        if not np.isfinite(norm_u):
+            raise FloatingPointError(
+                "the pair differences of f overflowed at sigma = "
+                f"{sigma!r}; the objective's values exceed the "
+                "floating-point range")
+        slope_per_u = float(d @ d) / norm_u**2 if norm_u else 0.0
+        # f at the centre: evaluated with bounds (clipped pairs are not
+        # symmetric about it), else the mean of the pairs' values
+        f_here = (float(np.mean(0.5 * (f_plus + f_minus))) if f_centre is None
+                  else float(f_centre))
+        factor, slope_after = 1.0, 0.0
+        if last is not None:
+            slope, delta_last, f_before, x_before, _ = last
+            tau, slope_after = line_search_ratio(f_before, f_here, slope)
+            factor = min(max(tau, 1.0 / AUTO_MAX_FACTOR), AUTO_MAX_FACTOR)
+            if not f_here <= f_before:
+                # the step made f worse: take it back, shorter next time
+                self._eta *= factor
+                self._x = x_before
+                self._last_step = None
+                self.n_reverted += 1
+                length = float(np.linalg.norm(delta_last)) * factor
+                self.sigma = min(max(AUTO_SIGMA_RATIO * length, sigma / 2),
+                                 2 * sigma)
+                self.step_norm = float(np.linalg.norm(delta_last))
+                return None
+        if not resolved(f_plus, f_minus).any() or norm_u == 0:
+            # the values do not resolve this scale: search wider
+            self._flat_run += 1
+            self._last_step = None
+            self.sigma = 2 * sigma
+            self.step_norm = 0.0
+            if self._flat_run >= AUTO_FLAT_ITERATIONS:
+                self.converged = "flat"
+            return None
+        self._flat_run = 0
+        grad_u = u.copy() if self.bounds is not None else u
+        if self._eta is None:
+            self._eta = sigma / norm_u           # the first step is sigma long
+        else:
+            self._eta *= factor
+        exact = True              # whether the slope below is exact
+        if self.bounds is not None:
+            # no step into a bound the centre already lies on (projection);
+            # such coordinates are not perturbed either, but at every
+            # AUTO_BOUND_RECHECK-th iteration, which tells whether to leave
+            lb, ub = self.bounds
+            at_ub, at_lb = self._x >= ub, self._x <= lb
+            blocked = (at_ub & (u < 0)) | (at_lb & (u > 0))
+            if self._masked_ask:
+                blocked |= self._blocked & (at_ub | at_lb)
+            self._blocked = blocked
+            if blocked.any():
+                u[blocked] = 0.0
+                exact = not self._masked_ask
+        delta = -self._eta * u
+        slope = -self._eta * float(d @ d)
+        if last is not None and last[4]:
+            delta += (factor - 1.0) * last[1]
+            slope += (factor - 1.0) * slope_after
+        x_new = self._x + delta
+        if self.bounds is not None:
+            np.clip(x_new, *self.bounds, out=x_new)
+            taken = x_new - self._x
+            if not exact or not np.array_equal(taken, delta):
+                # the slope along the step taken, from the estimate
+                # grad f ~ slope_per_u * u (before its projection)
+                exact = False
+                slope = slope_per_u * float(grad_u @ taken)
+            delta = taken
+        length = float(np.linalg.norm(delta))
+        if not (np.isfinite(length) and np.isfinite(slope)):
+            raise FloatingPointError(
+                "the adaptive step overflowed: the objective's values or "
+                "their differences exceed the floating-point range")
+        self._last_step = (slope, delta, f_here, self._x, exact)
+        self._x = x_new
+        self.step_norm = length
+        self.sigma = min(max(AUTO_SIGMA_RATIO * length, sigma / 2), 2 * sigma)
+        if (self.sigma <= AUTO_SIGMA_TOL * self.sigma0
+                or self.sigma <= AUTO_X_PRECISION * float(np.max(np.abs(x_new)))):
+            self.converged = "sigma"
+        return u
 
     def _choose_beta(self, alpha, k):
         """The beta of this update: fixed, or optimal for alpha and rho."""
@@ -477,14 +693,5 @@ class GuidedES:
         return self.current_beta
 
     def _check_values(self, values):
-        try:
-            f = np.asarray(values, dtype=float)
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"values must be an array of {2 * self.n_pairs} real numbers, "
-                f"got {values!r:.80}") from None
-        if f.shape != (2 * self.n_pairs,):
-            raise ValueError(
-                f"values must have shape ({2 * self.n_pairs},), one per point "
-                f"of ask(), got shape {f.shape}")
-        return f
+        rows = 2 * self.n_pairs + self.evaluates_centre
+        return check_values(values, "values", (rows,))

@@ -17,6 +17,10 @@ __all__ = ["minimize_guided_es", "Status"]
 
 #: Consecutive iterations with no finite pair after which a run gives up.
 MAX_NONFINITE_ITERATIONS = 10
+#: A run has diverged when the estimate of f at its centre exceeds the best
+#: estimate by this many times the first iteration's spread (the initial gap
+#: to the best, or the first values' range if larger).
+DIVERGENCE_FACTOR = 1e6
 
 
 class Status(enum.IntEnum):
@@ -28,6 +32,8 @@ class Status(enum.IntEnum):
     FTOL = 3
     XTOL = 4
     NONFINITE = 5
+    CONVERGED = 6
+    DIVERGED = 7
     CALLBACK = 99
 
 
@@ -41,16 +47,23 @@ MESSAGES = {
                  "`patience` iterations.",
     Status.NONFINITE: "The objective was non-finite at every evaluated point "
                       f"for {MAX_NONFINITE_ITERATIONS} consecutive iterations.",
+    Status.CONVERGED: "Converged: the adapted step and sigma fell below the "
+                      "precision of x, or the values of f stopped resolving "
+                      "any scale tried.",
+    Status.DIVERGED: "The run diverged: the estimate of f at the centre rose "
+                     f"{DIVERGENCE_FACTOR:.0e} times its initial gap above the "
+                     "best value; res.x is the best centre of the run. Lower "
+                     "the learning rate, or use step='auto'.",
     Status.CALLBACK: "`callback` raised `StopIteration`.",
 }
-SUCCESS = {Status.FTARGET, Status.FTOL, Status.XTOL}
+SUCCESS = {Status.FTARGET, Status.FTOL, Status.XTOL, Status.CONVERGED}
 
 DEFAULT_MAXITER = 10_000
 
 
 def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
-                       sigma=0.1, alpha=0.5, beta=2.0, n_pairs=1,
-                       subspace_dim=1, step="sgd", learning_rate=None,
+                       sigma=0.1, alpha=None, beta=2.0, n_pairs=None,
+                       subspace_dim=None, step=None, learning_rate=None,
                        self_guided=False, estimate_rho=None, maxiter=None,
                        maxfev=None, ftarget=None, ftol=None,
                        xtol=None, patience=100, tol=None, bounds=None,
@@ -299,19 +312,38 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
         loop = _Loop(es, evaluate, fun, args, grad_at, fun_and_grad)
         status = _run(loop, maxiter, maxfev, ftarget, ftol, xtol, patience,
                       call_back, _Progress(disp, maxiter))
-    x = es.x
-    if fun_and_grad:
-        f_final, _ = _split_fun_and_grad(fun(x, *args))
-    elif vectorized:
-        f_final = as_scalar(objective(x[:, None], *args))   # one column
-    else:
-        f_final = as_scalar(objective(x, *args))
-    nfev = loop.nfev + 1
+        x, f_final = _final_point(loop, status)
+    nfev = loop.nfev
+    if status in SUCCESS and not np.isfinite(f_final):
+        status = Status.NONFINITE
     _Progress(disp, maxiter, header=False).final(es.nit, nfev, f_final, status)
     return OptimizeResult(x=x, fun=f_final, nit=es.nit, nfev=nfev,
                           njev=es.njev, status=status,
                           success=status in SUCCESS, message=MESSAGES[status],
+                          sigma=es.sigma, step_norm=es.step_norm,
                           **_adaptive_fields(es))
+
+
+def _final_point(loop, status):
+    """The point returned and f there, evaluated (counted in ``nfev``).
+
+    The last centre, unless the run diverged (then the best centre by the
+    estimates) or, in the adaptive mode, unless the last centre turns out
+    worse than the one before its step (then whichever of the two is lower).
+    """
+    es = loop.es
+    if status == Status.DIVERGED:
+        x = es.x_best.copy()
+        return x, loop.value_at(x)
+    x = es.x
+    f_x = loop.value_at(x)
+    last = es._last_step if es.adaptive else None
+    if last is not None and not f_x <= last[2]:
+        x_before = last[3].copy()
+        f_before = loop.value_at(x_before)
+        if f_before < f_x or not np.isfinite(f_x):
+            return x_before, f_before
+    return x, f_x
 
 
 class _Loop:
@@ -324,24 +356,74 @@ class _Loop:
         self.args = args
         self.grad_at = grad_at
         self.fun_and_grad = fun_and_grad
-        self.extra_nfev = 0          # centre evaluations made with jac=True
+        self.extra_nfev = 0          # evaluations outside the pairs
         self.fevs_per_iteration = 2 * es.n_pairs + (1 if fun_and_grad else 0)
+        self._known = None           # (x, f(x)) of the last centre evaluated
+        self.callback_reads_fun = False
 
     @property
     def nfev(self):
         return self.es.nfev + self.extra_nfev
 
+    def value_at(self, x):
+        """``f(x)``, evaluated (and counted) unless it is already known."""
+        if self._known is not None and np.array_equal(self._known[0], x):
+            return self._known[1]
+        if self.fun_and_grad:
+            f, _ = _split_fun_and_grad(self.fun(x, *self.args))
+        else:
+            f = float(self.evaluate(x[None, :])[0])
+        self.extra_nfev += 1
+        self._known = (x.copy(), f)
+        return f
+
     def iterate(self):
-        """Surrogate at the centre, sample, evaluate, update; return f_now."""
+        """Surrogate at the centre, sample, evaluate, update; return f_now.
+
+        ``f_now`` is ``f`` at the centre the points were drawn around when
+        it is known (``jac=True``), else the estimate `GuidedES.fun_estimate`.
+        """
         es = self.es
         if self.fun_and_grad:
-            f_centre, g = _split_fun_and_grad(self.fun(es.x, *self.args))
+            x = es.x
+            f_centre, g = _split_fun_and_grad(self.fun(x, *self.args))
             self.extra_nfev += 1
+            self._known = (x, f_centre)
             es.add_surrogate_grad(g)
         elif self.grad_at is not None:
             es.add_surrogate_grad(self.grad_at(es.x, *self.args))
         es.tell(self.evaluate(es.ask()))
         return f_centre if self.fun_and_grad else es.fun_estimate
+
+
+class _IntermediateResult(OptimizeResult):
+    """An intermediate result whose ``fun``, ``f(x)``, is evaluated (and
+    counted in ``nfev``) only if the callback reads it."""
+
+    def __init__(self, loop, **fields):
+        super().__init__(**fields)
+        self._loop = loop
+
+    def __missing__(self, key):
+        if key != "fun":
+            raise KeyError(key)
+        if self._loop is None:
+            raise KeyError(
+                "fun: f at x is evaluated on demand, and only during the "
+                "callback; read it there")
+        self._loop.callback_reads_fun = True
+        value = self._loop.value_at(self["x"])
+        self["fun"] = value
+        return value
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError as e:
+            raise AttributeError(*e.args) from None
+
+    def __reduce__(self):
+        return OptimizeResult, (dict(self),)
 
 
 def _run(loop, maxiter, maxfev, ftarget, ftol, xtol, patience, call_back,
@@ -351,33 +433,56 @@ def _run(loop, maxiter, maxfev, ftarget, ftol, xtol, patience, call_back,
     history = collections.deque(maxlen=2 * patience)
     steps = collections.deque(maxlen=patience)
     nonfinite_run = 0
+    # evaluations kept for the end: the final point and, in the adaptive
+    # mode, possibly the centre before the last step
+    final = 2 if es.adaptive else 1
+    centre_checks = ftarget is not None and not loop.fun_and_grad
     while True:
         if es.nit >= maxiter:
             return Status.MAXITER
-        if maxfev is not None and loop.nfev + loop.fevs_per_iteration + 1 > maxfev:
+        # and one for f at the centre if the callback reads it or ftarget
+        # may need it
+        reserve = final + (loop.callback_reads_fun or centre_checks)
+        if maxfev is not None and loop.nfev + loop.fevs_per_iteration + reserve > maxfev:
             return Status.MAXFEV
         f_now = loop.iterate()
-        progress.row(es.nit, loop.nfev, f_now, es.step_norm)
+        progress.row(es, loop.nfev, f_now)
         nonfinite_run = nonfinite_run + 1 if es.n_valid_pairs == 0 else 0
         if np.isfinite(f_now):
             history.append(f_now)
         steps.append(es.step_norm)
         if call_back is not None:
-            intermediate = OptimizeResult(x=es.x, fun=f_now, nit=es.nit,
-                                          nfev=loop.nfev, njev=es.njev,
-                                          **_adaptive_fields(es))
+            intermediate = _IntermediateResult(
+                loop, x=es.x, nit=es.nit, nfev=loop.nfev, njev=es.njev,
+                sigma=es.sigma, step_norm=es.step_norm, **_adaptive_fields(es))
+            if loop.fun_and_grad:
+                intermediate["fun"] = f_now
             try:
                 call_back(intermediate)
             except StopIteration:
                 return Status.CALLBACK
-        if ftarget is not None and np.isfinite(f_now) and f_now <= ftarget:
+            finally:
+                intermediate._loop = None
+        if (ftarget is not None and np.isfinite(f_now) and f_now <= ftarget
+                and loop.value_at(es.x) <= ftarget):
             return Status.FTARGET
         if nonfinite_run >= MAX_NONFINITE_ITERATIONS:
             return Status.NONFINITE
+        if _diverged(es):
+            return Status.DIVERGED
+        if es.converged is not None:
+            return Status.CONVERGED
         if ftol is not None and _ftol_met(history, patience, ftol):
             return Status.FTOL
         if xtol is not None and len(steps) == patience and max(steps) <= xtol:
             return Status.XTOL
+
+
+def _diverged(es):
+    """Whether the centre's estimate rose far above the best one."""
+    spread = max(es.first_spread, es.f_first - es.f_best)
+    return bool(spread > 0 and np.isfinite(es.fun_estimate)
+                and es.fun_estimate - es.f_best > DIVERGENCE_FACTOR * spread)
 
 
 def _adaptive_fields(es):
@@ -449,20 +554,28 @@ def _ftol_met(history, patience, ftol):
 
 
 class _Progress:
-    """The ``disp=True`` table: iterations 1-3, then every tenth of the run."""
+    """The ``disp=True`` table: iterations 1-3, then every tenth of the run.
+
+    Columns: iteration, evaluations, the estimate of f at the centre (the
+    mean of the iteration's values; f itself with ``jac=True``), sigma and
+    the length of the last step.
+    """
 
     def __init__(self, disp, maxiter, header=True):
         self.disp = bool(disp)
         if self.disp and header:
             span = maxiter if math.isfinite(maxiter) else 1000
             self.every = max(1, 10 ** int(math.log10(max(span, 10)) - 1))
-            print(f"{'iter':>8} {'nfev':>10} {'f':>14} {'step':>11}")
+            print(f"{'iter':>8} {'nfev':>10} {'f (centre est.)':>16} "
+                  f"{'sigma':>11} {'step':>11}")
 
-    def row(self, nit, nfev, f, step_norm):
+    def row(self, es, nfev, f):
+        nit = es.nit
         if self.disp and (nit <= 3 or nit % self.every == 0):
-            print(f"{nit:8d} {nfev:10d} {f:14.7g} {step_norm:11.4g}")
+            print(f"{nit:8d} {nfev:10d} {f:16.9g} {es.sigma:11.4g} "
+                  f"{es.step_norm:11.4g}")
 
     def final(self, nit, nfev, f, status):
         if self.disp:
-            print(f"{'final':>8} {nfev:10d} {f:14.7g}  ({nit} iterations) "
-                  f"{MESSAGES[status]}")
+            print(f"{'final':>8} {nfev:10d} {f:16.9g}  f(res.x); {nit} "
+                  f"iterations. {MESSAGES[status]}")

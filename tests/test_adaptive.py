@@ -153,10 +153,11 @@ def test_results_carry_rho_alpha_beta():
     assert 0 <= seen[-1].rho <= 1
     assert (res.rho, res.alpha, res.beta) == (seen[-1].rho, seen[-1].alpha,
                                              seen[-1].beta)
-    fixed = minimize_guided_es(f, np.ones(10), lambda x: x + 0.3, maxiter=20, rng=0)
+    fixed = minimize_guided_es(f, np.ones(10), lambda x: x + 0.3, step="sgd",
+                               maxiter=20, rng=0)
     assert (fixed.alpha, fixed.beta) == (0.5, 2.0) and np.isnan(fixed.rho)
-    tracked = minimize_guided_es(f, np.ones(10), lambda x: x + 0.3, maxiter=20, rng=0,
-                                 estimate_rho=True)
+    tracked = minimize_guided_es(f, np.ones(10), lambda x: x + 0.3, step="sgd",
+                                 maxiter=20, rng=0, estimate_rho=True)
     assert 0 <= tracked.rho <= 1
     assert_array_equal(tracked.x, fixed.x)      # tracking rho does not move x
     vanilla = minimize_guided_es(f, np.ones(10), maxiter=20, rng=0)
@@ -165,7 +166,8 @@ def test_results_carry_rho_alpha_beta():
 
 def test_self_guided_fills_the_buffer_with_its_own_estimates():
     f = lambda x: 0.5 * float(x @ x)
-    es = GuidedES(np.ones(6), subspace_dim=3, self_guided=True, rng=0)
+    es = GuidedES(np.ones(6), subspace_dim=3, self_guided=True, step="sgd",
+                  rng=0)
     assert es.basis.shape == (6, 0)
     for i in range(1, 5):
         x = es.x
@@ -181,7 +183,8 @@ def test_self_guided_fills_the_buffer_with_its_own_estimates():
 @pytest.mark.parametrize("self_guided, decay", [(0.5, 0.5), (0.0, 0.0), (True, 0.97)])
 def test_self_guided_direction_is_a_moving_average_of_the_estimates(self_guided, decay):
     f = lambda x: 0.5 * float(x @ x) + x[0]
-    es = GuidedES(np.ones(6), subspace_dim=1, self_guided=self_guided, rng=1)
+    es = GuidedES(np.ones(6), subspace_dim=1, self_guided=self_guided,
+                  step="sgd", rng=1)
     m = np.zeros(6)
     for _ in range(4):
         x = es.x

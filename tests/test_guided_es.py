@@ -146,7 +146,7 @@ def test_clipped_pair_uses_the_half_chord():
 
 
 def test_nan_pairs_are_left_out():
-    es = GuidedES(np.ones(3), n_pairs=3, rng=0)
+    es = GuidedES(np.ones(3), n_pairs=3, step="sgd", rng=0)
     points = es.ask()
     values = np.array([sphere(p) for p in points])
     values[1] = np.nan           # pair 1 dropped
@@ -183,7 +183,7 @@ def test_tell_without_ask():
     (["a", "b"], TypeError, "real numbers"),
 ])
 def test_bad_values_leave_state_usable(values, error, match):
-    es = GuidedES(np.ones(3), rng=0)
+    es = GuidedES(np.ones(3), step="sgd", rng=0)
     points = es.ask()
     with pytest.raises(error, match=match):
         es.tell(values)

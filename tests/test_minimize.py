@@ -161,21 +161,36 @@ def test_tol_sets_ftol_and_xtol():
 
 
 def test_callback_styles_and_intermediate_result():
-    new_style, old_style = [], []
+    new_style, funs, old_style = [], [], []
 
     def cb_new(intermediate_result):
         new_style.append(intermediate_result)
+        funs.append(intermediate_result.fun)     # f at x, evaluated on demand
 
     minimize(quad, np.zeros(3), method=minimize_guided_es, jac=biased,
              callback=cb_new, options={"maxiter": 5, "rng": 0})
     minimize(quad, np.zeros(3), method=minimize_guided_es, jac=biased,
              callback=lambda xk: old_style.append(xk), options={"maxiter": 5, "rng": 0})
     assert [r.nit for r in new_style] == [1, 2, 3, 4, 5]
-    assert [r.nfev for r in new_style] == [2, 4, 6, 8, 10]
+    # 2P = 4 values per iteration, and the centre once the callback read f
+    assert [r.nfev for r in new_style] == [4, 9, 14, 19, 24]
     assert all(r.njev == r.nit for r in new_style)
-    for r, xk in zip(new_style, old_style):
+    for r, f_x, xk in zip(new_style, funs, old_style):
         assert_array_equal(r.x, xk)
-        assert np.isfinite(r.fun)
+        assert f_x == quad(r.x) and r.fun == f_x    # scipy's own check
+
+
+def test_intermediate_fun_not_read_costs_nothing():
+    seen = []
+    res = minimize_guided_es(quad, np.zeros(3), biased, maxiter=5, rng=0,
+                             callback=lambda intermediate_result: seen.append(
+                                 intermediate_result.nfev))
+    assert seen == [4, 8, 12, 16, 20] and res.nfev == 21
+    with pytest.raises(AttributeError, match="only during the callback"):
+        minimize_guided_es(quad, np.zeros(3), biased, maxiter=1, rng=0,
+                           callback=lambda intermediate_result: seen.append(
+                               intermediate_result))
+        seen[-1].fun
 
 
 @pytest.mark.parametrize("style", ["new", "old"])
@@ -242,14 +257,16 @@ def test_partial_nan_never_reaches_the_centre():
 
     res = minimize_guided_es(f, np.zeros(3), biased, sigma=1.0, n_pairs=4,
                              maxiter=300, rng=0)
-    assert np.all(np.isfinite(res.x))
-    assert res.status == Status.MAXITER
+    assert np.all(np.isfinite(res.x)) and np.isfinite(res.fun)
+    assert res.status in (Status.MAXITER, Status.CONVERGED)
 
 
 def test_disp_prints_a_table(capsys):
-    minimize_guided_es(quad, np.zeros(3), biased, maxiter=3000, rng=0, disp=True)
+    minimize_guided_es(quad, np.zeros(3), biased, step="sgd", maxiter=3000, rng=0,
+                       disp=True)
     out = capsys.readouterr().out.splitlines()
-    assert out[0].split() == ["iter", "nfev", "f", "step"]
+    assert out[0].split() == ["iter", "nfev", "f", "(centre", "est.)", "sigma",
+                              "step"]
     rows = [line.split()[0] for line in out[1:-1]]
     assert rows == ["1", "2", "3"] + [str(i) for i in range(100, 3001, 100)]
     assert out[1].split()[1] == "2" and float(out[1].split()[2]) > 0
@@ -284,13 +301,14 @@ def test_hessians_warn_and_constraints_fail():
                  constraints={"type": "eq", "fun": lambda x: x[0]})
 
 
-@pytest.mark.parametrize("fun, match", [
-    (lambda x: np.ones(2), r"real scalar at point 0 of the batch, got ndarray of shape \(2,\)"),
-    (lambda x: "a", "real scalar"),
-    (lambda x: 1 + 2j, "real scalar"),
+@pytest.mark.parametrize("fun, error, match", [
+    (lambda x: np.ones(2), ValueError,
+     r"real scalar at point 0 of the batch, got ndarray of shape \(2,\)"),
+    (lambda x: "a", TypeError, "real scalar"),
+    (lambda x: 1 + 2j, TypeError, "real scalar"),
 ])
-def test_fun_returning_non_scalar(fun, match):
-    with pytest.raises(ValueError, match=match):
+def test_fun_returning_non_scalar(fun, error, match):
+    with pytest.raises(error, match=match):
         minimize_guided_es(fun, np.zeros(3), maxiter=3, rng=0)
 
 

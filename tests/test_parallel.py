@@ -391,8 +391,6 @@ def test_one_dask_worker_evaluates_every_point(one_worker_client):
             assert evaluate.backend == "serial"
 
 
-@pytest.mark.xfail(strict=True, reason="minimize_guided_es evaluates f at "
-                   "res.x in the calling process, outside the evaluator")
 def test_one_dask_worker_runs_the_whole_minimisation(one_worker_client,
                                                      reference):
     with parallel_config(backend="dask", client=one_worker_client):

@@ -138,8 +138,6 @@ def test_complex_surrogate_gradient_is_refused_and_state_kept():
     (["1", "2", "3", "4"], "str '1'"),
     ([1j, 0.0, 0.0, 0.0], "complex numbers"),
 ])
-@pytest.mark.xfail(strict=True, reason="GuidedES._check_values does not yet "
-                   "call _validation.check_values")
 def test_tell_refuses_strings_and_complex_values(values, what):
     es = GuidedES(np.zeros(3), n_pairs=2, rng=0)
     points = es.ask()

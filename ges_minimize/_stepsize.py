@@ -1,0 +1,104 @@
+"""Step length and perturbation scale adapted from the values (``step='auto'``).
+
+The adaptive mode of `GuidedES` moves the centre along the raw antithetic
+estimate ``u = sum_i d_i v_i``, where ``v_i = eps_i / sigma`` and
+``d_i = (f(x + eps_i) - f(x - eps_i)) / (2 sigma)``, by a step ``-eta u``
+whose length ``eta`` is learnt from the values, never given by the user:
+
+- For a quadratic (or any f at a scale where it is locally quadratic) the
+  pair difference ``d_i`` is the exact directional derivative along
+  ``v_i``, so the slope of ``f`` along the step ``delta = -eta u`` is known
+  before the step is taken: ``D = grad f . delta = -eta sum_i d_i^2``.
+- The next iteration's pairs are drawn around the new centre; the mean of
+  their values, ``(f(x + eps) + f(x - eps)) / 2 = f(x) + O(sigma^2)``,
+  estimates ``f`` there at no extra evaluation. With ``f`` before the step,
+  the slope ``D`` and ``f`` after it, the parabola along the step gives the
+  multiple ``tau`` of the step that would have been best
+  (`line_search_ratio`).
+- ``eta`` is multiplied by ``tau`` (clipped to ``[1/4, 4]``), and the
+  next step also moves along the previous one by ``tau - 1`` of it: a line
+  search along each step, one iteration late and free of evaluations.
+- A step after which the estimate of ``f`` rose is taken back: the centre
+  returns to where it was (the pairs drawn around the rejected centre are
+  not used) and ``eta`` shrinks. The centre's estimated value therefore
+  never increases, and the run cannot diverge.
+- ``sigma`` follows the step length, ``sigma = AUTO_SIGMA_RATIO * |delta|``
+  (changing by at most a factor 2 per iteration), so that the bias of the
+  centre estimate, ``O(sigma^2)``, stays a small fraction of the decrease a
+  step makes. When no pair resolves a difference (the values are equal to
+  their precision, as on a plateau of a piecewise-constant objective),
+  ``sigma`` doubles, as P-RGF's safeguard does [1]_.
+
+All of it is invariant to ``f -> a f + b`` (``a > 0``): ``tau`` is a ratio of
+differences of ``f``, and ``eta`` starts so that the first step has the
+length of the initial ``sigma``. A rescaling of ``x`` changes only how many
+iterations ``sigma`` takes to reach the problem's scale (a factor 2 per
+iteration).
+
+References
+----------
+.. [1] S. Cheng, Y. Dong, T. Pang, H. Su and J. Zhu, "Improving black-box
+   adversarial attacks with a transfer-based prior", NeurIPS 2019.
+   arXiv:1906.06919.
+.. [2] J. Nocedal and S. J. Wright, "Numerical Optimization", 2nd ed.,
+   Springer 2006, section 3.5 (interpolation in line searches).
+"""
+
+import math
+
+import numpy as np
+
+__all__ = ["line_search_ratio", "AUTO_N_PAIRS", "AUTO_SUBSPACE_DIM",
+           "AUTO_ALPHA", "AUTO_SIGMA_RATIO", "AUTO_MAX_FACTOR"]
+
+#: Antithetic pairs per iteration in the adaptive mode.
+AUTO_N_PAIRS = 2
+#: Surrogate gradients kept in the adaptive mode (at most n).
+AUTO_SUBSPACE_DIM = 10
+#: Share of the search variance on the full space in the adaptive mode.
+AUTO_ALPHA = 0.75
+#: ``sigma`` as a fraction of the last step's length.
+AUTO_SIGMA_RATIO = 0.1
+#: Largest factor by which ``eta`` changes in one iteration.
+AUTO_MAX_FACTOR = 4.0
+#: Relative precision below which a pair difference counts as zero.
+VALUE_PRECISION = 1e-13
+
+
+def line_search_ratio(f_before, f_after, slope):
+    """The best multiple of a step, from the parabola along it.
+
+    Parameters
+    ----------
+    f_before, f_after : float
+        ``f`` at the start and at the end of a step ``delta``.
+    slope : float
+        ``grad f . delta`` at the start, < 0 (a descent step).
+
+    Returns
+    -------
+    tau : float
+        Minimiser of the parabola ``phi(t) = f_before + slope t + q t^2 / 2``
+        through ``phi(1) = f_after``: ``tau = -slope / q`` with
+        ``q = 2 (f_after - f_before - slope)``; ``inf`` when ``q <= 0``
+        (``f`` along the step is linear or concave: the step was not too
+        long).
+    slope_after : float
+        ``phi'(1) = slope + q``, the slope along ``delta`` at its end.
+
+    Examples
+    --------
+    >>> from ges_minimize._stepsize import line_search_ratio
+    >>> f = lambda t: (t - 0.25) ** 2          # along a step from t = 0 to 1
+    >>> line_search_ratio(f(0.0), f(1.0), -0.5)
+    (0.25, 1.5)
+    """
+    q = 2.0 * (f_after - f_before - slope)
+    tau = -slope / q if q > 0 else math.inf
+    return tau, slope + q
+
+
+def resolved(f_plus, f_minus):
+    """Whether each pair's difference is above the values' precision."""
+    scale = np.maximum(np.abs(f_plus), np.abs(f_minus))
+    return np.abs(f_plus - f_minus) > VALUE_PRECISION * scale
