@@ -26,7 +26,7 @@ EXTRAS = {
 }
 # The test suite exercises everything: dask clusters, the docs build, the
 # quick benchmark against the peers and the examples.
-EXTRAS["test"] = sorted({"pytest>=7", "threadpoolctl>=3.1",
+EXTRAS["test"] = sorted({"pytest>=7", "threadpoolctl>=3.1", "hypothesis>=6",
                          *EXTRAS["dask"], *EXTRAS["bench"], *EXTRAS["docs"]})
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
 
