@@ -6,6 +6,8 @@ minimize_guided_es
     scipy-style minimiser; also a custom method of `scipy.optimize.minimize`.
 GuidedES
     The ask/tell optimizer behind it.
+PAPER_SETTINGS
+    The paper's fixed-rate settings, ``minimize_guided_es(..., **PAPER_SETTINGS)``.
 subspace_basis, sample_perturbations, antithetic_estimate
     The numerical core, as pure functions.
 SGD, Momentum, Adam, make_step
@@ -21,7 +23,7 @@ GuidedESClassifier, GuidedESRegressor
 __version__ = "0.1.0"
 
 from ._core import antithetic_estimate, sample_perturbations, subspace_basis
-from ._guided_es import GuidedES
+from ._guided_es import PAPER_SETTINGS, GuidedES
 from ._minimize import Status, minimize_guided_es
 from ._steps import SGD, Adam, Momentum, make_step
 from .theory import expected_squared_error, optimal_beta, optimal_hyperparameters
@@ -47,6 +49,7 @@ def __dir__():
 __all__ = [
     "minimize_guided_es",
     "GuidedES",
+    "PAPER_SETTINGS",
     "Status",
     "subspace_basis",
     "sample_perturbations",
