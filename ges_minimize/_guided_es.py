@@ -75,45 +75,40 @@ class GuidedES:
     x0 : array_like, shape (n,)
         Starting centre; finite, inside `bounds`.
     sigma : float, default 0.1
-        Scale of the perturbations, > 0.
-    alpha : float or 'auto', default 0.5
+        Scale of the perturbations, > 0: fixed with a fixed-rate `step`;
+        with ``step='auto'`` the initial scale, after which it follows the
+        adapted step length (see Notes).
+    alpha : float or 'auto', optional
         Share of the search variance spent on the full space, in [0, 1]:
         ``alpha = 1`` is vanilla ES, ``alpha = 0`` searches only inside the
         guiding subspace. ``'auto'`` sets it at every iteration from the
-        online estimate of ``rho`` (see Notes).
+        online estimate of ``rho`` (see Notes). Default 0.75 with
+        ``step='auto'``, the paper's 0.5 otherwise.
     beta : float or 'auto', default 2.0
-        Scale of the gradient estimate, > 0. ``'auto'`` uses, at every
-        iteration, the ``beta`` of least expected squared error for the
-        current ``alpha`` and estimated ``rho``
-        (`ges_minimize.theory.optimal_beta`); it is then about 1 or smaller,
-        so the learning rate is in units of the gradient.
-    n_pairs : int, default 1
-        Number ``P`` of antithetic pairs per iteration, >= 1.
-    subspace_dim : int, default 1
+        Scale of the gradient estimate, > 0, for the fixed-rate rules (the
+        adaptive step learns its length and does not use it). ``'auto'``
+        uses, at every iteration, the ``beta`` of least expected squared
+        error for the current ``alpha`` and estimated ``rho``
+        (`ges_minimize.theory.optimal_beta`).
+    n_pairs : int, optional
+        Number ``P`` of antithetic pairs per iteration, >= 1. Default 2 with
+        ``step='auto'``, the paper's 1 otherwise.
+    subspace_dim : int, optional
         Number ``k`` of recent surrogate gradients kept, in [1, n]. Each
-        guiding direction gets ``(1 - alpha) / k`` of the search variance,
-        which acts as a step size along it: with ``k = 1`` and a small
-        `alpha` the steps along the single direction are large and
-        heavy-tailed, and a larger learning rate can overshoot. ``k`` of
-        about 10 makes the result much less sensitive to `alpha` and lets
-        the learning rate rise. On the paper's perturbed quadratic
-        (n = 1000, 20,000 evaluations, sigma 0.1, beta 2, P = 1, SGD, median
-        of 3 seeds, ``benchmarks/adaptive.py --only subspace``): the paper's
-        ``k = 1``, learning rate 0.2 gave f - f* of about 3.4e-3 (so did
-        every ``k`` up to 20 at that rate); ``k = 10`` with learning rate
-        0.6 gave 6.1e-4, 3.5e-4 and 3.4e-4 at alpha 0.5, 0.75 and 0.9 (the
-        setting recommended in the user guide: ``k = 10``,
-        ``alpha = 0.75``, the largest stable learning rate). A buffer does
-        not keep the surrogate's bias in the subspace: once the run has
-        descended along the surrogates, the bias and the true gradient
-        cancel in them, and the subspace holds about as much of the
-        gradient as a random one (``sqrt(k / n)``).
-    step : {'sgd', 'momentum', 'adam'} or object, default 'sgd'
-        Step rule, or an object with methods ``init(x) -> state`` and
-        ``update(g, state) -> (delta, state)`` (see `make_step`).
+        guiding direction gets ``(1 - alpha) / k`` of the search variance.
+        Default ``min(10, n)`` with ``step='auto'``, the paper's 1
+        otherwise; the user guide's hyperparameter page measures the
+        choice.
+    step : {'auto', 'sgd', 'momentum', 'adam'} or object, optional
+        ``'auto'`` (the default unless `learning_rate` is given) adapts the
+        step length and `sigma` from the values (see Notes). The others are
+        fixed-rate rules applied to the estimate ``g``; an object with
+        methods ``init(x) -> state`` and ``update(g, state) -> (delta,
+        state)`` is one too (see `make_step`).
     learning_rate : float, optional
-        Step size of a named rule (defaults: 0.2 'sgd', 0.02 'momentum',
-        0.01 'adam').
+        Step size of a fixed-rate rule (defaults: 0.2 'sgd', 0.02
+        'momentum', 0.01 'adam'). Giving it without `step` selects 'sgd';
+        it cannot be combined with ``step='auto'``.
     bounds : None, sequence of (min, max) pairs, or scipy.optimize.Bounds
         Box constraints; ``None`` entries mean unbounded. No point asked for
         ever leaves the box and the centre is projected back onto it.
@@ -158,9 +153,35 @@ class GuidedES:
     current_alpha, current_beta : float
         The ``alpha`` of the last `ask` and the ``beta`` of the last `tell`
         (equal to `alpha` and `beta` unless those are ``'auto'``).
+    sigma0 : float
+        The initial `sigma`; `sigma` is the current one.
+    adaptive : bool
+        Whether the step is ``'auto'``.
+    x_best, f_best : ndarray, float
+        The centre with the lowest `fun_estimate` so far, and that estimate.
+    n_reverted : int
+        Steps taken back by the adaptive mode (after which ``f`` rose).
+    converged : None or str
+        Set by the adaptive mode once it has converged: ``'sigma'`` (sigma
+        below ``AUTO_SIGMA_TOL`` of its start or below the precision of the
+        centre) or ``'flat'`` (no pair difference resolved for
+        ``AUTO_FLAT_ITERATIONS`` iterations while sigma doubled).
 
     Notes
     -----
+    **Adaptive step (the default).** With ``step='auto'`` the centre
+    moves along the raw estimate ``u = sum_i d_i eps_i / sigma`` (``d_i``
+    the pair difference over ``2 sigma``) by ``-eta u``. The slope of ``f``
+    along the step, ``-eta sum_i d_i^2``, is exact for a quadratic; the mean
+    of the next pairs' values estimates ``f`` at the new centre; the
+    parabola through both values and the slope gives the best multiple of
+    the step, by which ``eta`` is multiplied (clipped to [1/4, 4]), and the
+    next step also moves by the missing part of the last one. A step after
+    which the estimate rose is taken back. ``sigma`` is a tenth of the last
+    step's length (changing by at most a factor 2 per iteration) and
+    doubles when no pair resolves a difference. See
+    `ges_minimize._stepsize` for the details and the references.
+
     **Order of a surrogate gradient.** In the paper's Algorithm 1 the
     surrogate gradient at ``x_t`` shapes the perturbations drawn around
     ``x_t``. Give it with `add_surrogate_grad` before `ask` to follow that
@@ -299,10 +320,13 @@ class GuidedES:
         n_pairs = defaults["n_pairs"] if n_pairs is None else n_pairs
         subspace_dim = (defaults["subspace_dim"] if subspace_dim is None
                         else subspace_dim)
-        self.sigma = check_real(sigma, "sigma", low=0, low_open=True)
+        # sigma**2 and 1/sigma**2 enter the estimate and the rho fit, times
+        # values and coordinates: 1e+-100 keeps them within the float range
+        self.sigma = check_real(sigma, "sigma", low=1e-100, high=1e100)
         self.sigma0 = self.sigma
         self.alpha = _auto_or(alpha, "alpha", dict(low=0, high=1))
-        self.beta = _auto_or(beta, "beta", dict(low=0, low_open=True))
+        self.beta = _auto_or(beta, "beta", dict(low=0, low_open=True,
+                                                high=1e100))
         if isinstance(self_guided, (bool, np.bool_)):
             self._self_decay = SELF_GUIDED_DECAY if self_guided else None
         else:
