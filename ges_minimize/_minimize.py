@@ -1,12 +1,21 @@
 """``minimize_guided_es``: the loop over `GuidedES`, in scipy's shape."""
 
 import collections
+import copy
+import difflib
 import enum
 import inspect
 import math
+import numbers
+import os
+import pickle
+import sys
+import tempfile
+import time
 import warnings
 
 import numpy as np
+import scipy
 from scipy.optimize import OptimizeResult, OptimizeWarning
 
 from ._evaluate import BatchEvaluator, as_scalar
@@ -34,6 +43,7 @@ class Status(enum.IntEnum):
     NONFINITE = 5
     CONVERGED = 6
     DIVERGED = 7
+    MAXTIME = 8
     CALLBACK = 99
 
 
@@ -54,6 +64,7 @@ MESSAGES = {
                      f"{DIVERGENCE_FACTOR:.0e} times its initial gap above the "
                      "best value; res.x is the best centre of the run. Lower "
                      "the learning rate, or use step='auto'.",
+    Status.MAXTIME: "The wall-clock budget `maxtime` has been exceeded.",
     Status.CALLBACK: "`callback` raised `StopIteration`.",
 }
 SUCCESS = {Status.FTARGET, Status.FTOL, Status.XTOL, Status.CONVERGED}
@@ -65,11 +76,12 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
                        sigma=0.1, alpha=None, beta=2.0, n_pairs=None,
                        subspace_dim=None, step=None, learning_rate=None,
                        self_guided=False, estimate_rho=None, maxiter=None,
-                       maxfev=None, ftarget=None, ftol=None,
+                       maxfev=None, maxtime=None, ftarget=None, ftol=None,
                        xtol=None, patience=100, tol=None, bounds=None,
                        callback=None, rng=None, disp=False, n_jobs=None,
-                       vectorized=False, hess=None,
-                       hessp=None, constraints=(), **unknown_options):
+                       vectorized=False, checkpoint=None, checkpoint_every=1,
+                       hess=None, hessp=None, constraints=(),
+                       **unknown_options):
     """Minimise a function with Guided Evolutionary Strategies.
 
     Guided ES estimates the gradient from antithetic pairs of function
@@ -265,17 +277,17 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
     True
     """
     if unknown_options:
-        warnings.warn(
-            "Unknown solver options: " + ", ".join(sorted(unknown_options)),
-            OptimizeWarning, stacklevel=2)
+        warnings.warn(_unknown_options_message(unknown_options),
+                      OptimizeWarning, stacklevel=_user_stacklevel())
     for name, value in (("hess", hess), ("hessp", hessp)):
         if value is not None:
             warnings.warn(f"minimize_guided_es does not use {name}; ignored",
-                          OptimizeWarning, stacklevel=2)
+                          OptimizeWarning, stacklevel=_user_stacklevel())
     if constraints is not None and len(constraints) != 0:
         raise ValueError(
             "constraints are not supported by minimize_guided_es (only "
             f"bounds are), got {constraints!r:.80}")
+    fun, jac = _unwrap_memoize_jac(fun, jac)
     if not callable(fun):
         raise TypeError(f"fun must be callable, got {fun!r:.80}")
     if not isinstance(args, tuple):
@@ -301,17 +313,39 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
         maxiter = check_int(maxiter, "maxiter", low=0)
     if maxfev is not None:
         maxfev = check_int(maxfev, "maxfev", low=1)
+    if maxtime is not None:
+        maxtime = check_real(maxtime, "maxtime", low=0, low_open=True)
+    disp = _check_disp(disp)
+    if checkpoint is not None:
+        checkpoint = os.fspath(checkpoint)
+    checkpoint_every = check_int(checkpoint_every, "checkpoint_every", low=1)
 
     es = GuidedES(x0, sigma=sigma, alpha=alpha, beta=beta, n_pairs=n_pairs,
                   subspace_dim=subspace_dim, step=step,
                   learning_rate=learning_rate, bounds=bounds,
                   self_guided=self_guided, rng=rng, estimate_rho=estimate_rho)
     call_back = _wrap_callback(callback)
+    identity = _run_identity(
+        es, rng, x0=es.x, sigma=sigma, alpha=alpha, beta=beta,
+        n_pairs=n_pairs, subspace_dim=subspace_dim, step=step,
+        learning_rate=learning_rate, bounds=es.bounds,
+        self_guided=self_guided, estimate_rho=estimate_rho,
+        patience=patience, surrogate=(grad_at is not None, fun_and_grad),
+        vectorized=bool(vectorized))
     with BatchEvaluator(objective, args, n_jobs=n_jobs,
                         vectorized=vectorized) as evaluate:
         loop = _Loop(es, evaluate, fun, args, grad_at, fun_and_grad)
-        status = _run(loop, maxiter, maxfev, ftarget, ftol, xtol, patience,
-                      call_back, _Progress(disp, maxiter))
+        state = _RunState(patience)
+        saver = None
+        if checkpoint is not None:
+            saver = _Checkpoint(checkpoint, checkpoint_every, identity)
+            saved = saver.load()
+            if saved is not None:
+                es = saved.restore(loop, state)
+        limits = _Limits(maxiter, maxfev, maxtime, ftarget, ftol, xtol,
+                         patience)
+        status = _run(loop, state, limits, call_back,
+                      _Progress(disp, maxiter), saver)
         x, f_final = _final_point(loop, status)
     nfev = loop.nfev
     if status in SUCCESS and not np.isfinite(f_final):
@@ -426,56 +460,293 @@ class _IntermediateResult(OptimizeResult):
         return OptimizeResult, (dict(self),)
 
 
-def _run(loop, maxiter, maxfev, ftarget, ftol, xtol, patience, call_back,
-         progress):
-    """Iterate until a stopping test is met; return its `Status`."""
+class _Limits(collections.namedtuple(
+        "_Limits", "maxiter maxfev maxtime ftarget ftol xtol patience")):
+    """The stopping criteria of a run."""
+
+
+class _RunState:
+    """The loop's own state between iterations (saved in a checkpoint)."""
+
+    def __init__(self, patience):
+        self.history = collections.deque(maxlen=2 * patience)  # f estimates
+        self.steps = collections.deque(maxlen=patience)        # step lengths
+        self.nonfinite_run = 0
+        # f at the centre from the last iteration; None before the first
+        self.f_now = None
+
+
+def _run(loop, state, limits, call_back, progress, saver=None):
+    """Iterate until a stopping test is met; return its `Status`.
+
+    A checkpoint holds the state after an iteration and its callback, before
+    its stopping tests, so a resumed run starts with those tests.
+    """
+    status = None if state.f_now is None else _stop_test(loop, state, limits)
+    start = time.monotonic()
+    while status is None:
+        status = _budget_test(loop, limits, start)
+        if status is not None:
+            break
+        status = _iteration(loop, state, call_back, progress)
+        if status is not None:       # the callback stopped the run
+            return status
+        if saver is not None and loop.es.nit % saver.every == 0:
+            saver.save(loop, state)
+        status = _stop_test(loop, state, limits)
+    if saver is not None:
+        saver.save(loop, state)
+    return status
+
+
+def _budget_test(loop, limits, start):
+    """`Status` if the next iteration would exceed a budget, else None."""
     es = loop.es
-    history = collections.deque(maxlen=2 * patience)
-    steps = collections.deque(maxlen=patience)
-    nonfinite_run = 0
+    if es.nit >= limits.maxiter:
+        return Status.MAXITER
     # evaluations kept for the end: the final point and, in the adaptive
-    # mode, possibly the centre before the last step
+    # mode, possibly the centre before the last step; and one for f at the
+    # centre if the callback reads it or ftarget may need it
     final = 2 if es.adaptive else 1
-    centre_checks = ftarget is not None and not loop.fun_and_grad
-    while True:
-        if es.nit >= maxiter:
-            return Status.MAXITER
-        # and one for f at the centre if the callback reads it or ftarget
-        # may need it
-        reserve = final + (loop.callback_reads_fun or centre_checks)
-        if maxfev is not None and loop.nfev + loop.fevs_per_iteration + reserve > maxfev:
-            return Status.MAXFEV
-        f_now = loop.iterate()
-        progress.row(es, loop.nfev, f_now)
-        nonfinite_run = nonfinite_run + 1 if es.n_valid_pairs == 0 else 0
-        if np.isfinite(f_now):
-            history.append(f_now)
-        steps.append(es.step_norm)
-        if call_back is not None:
-            intermediate = _IntermediateResult(
-                loop, x=es.x, nit=es.nit, nfev=loop.nfev, njev=es.njev,
-                sigma=es.sigma, step_norm=es.step_norm, **_adaptive_fields(es))
-            if loop.fun_and_grad:
-                intermediate["fun"] = f_now
-            try:
-                call_back(intermediate)
-            except StopIteration:
-                return Status.CALLBACK
-            finally:
-                intermediate._loop = None
-        if (ftarget is not None and np.isfinite(f_now) and f_now <= ftarget
-                and loop.value_at(es.x) <= ftarget):
-            return Status.FTARGET
-        if nonfinite_run >= MAX_NONFINITE_ITERATIONS:
-            return Status.NONFINITE
-        if _diverged(es):
-            return Status.DIVERGED
-        if es.converged is not None:
-            return Status.CONVERGED
-        if ftol is not None and _ftol_met(history, patience, ftol):
-            return Status.FTOL
-        if xtol is not None and len(steps) == patience and max(steps) <= xtol:
-            return Status.XTOL
+    centre_checks = limits.ftarget is not None and not loop.fun_and_grad
+    reserve = final + (loop.callback_reads_fun or centre_checks)
+    if (limits.maxfev is not None
+            and loop.nfev + loop.fevs_per_iteration + reserve > limits.maxfev):
+        return Status.MAXFEV
+    if (limits.maxtime is not None
+            and time.monotonic() - start >= limits.maxtime):
+        return Status.MAXTIME
+    return None
+
+
+def _iteration(loop, state, call_back, progress):
+    """One iteration and its callback; `Status.CALLBACK` if it stopped."""
+    es = loop.es
+    f_now = loop.iterate()
+    progress.row(es, loop.nfev, f_now)
+    state.nonfinite_run = state.nonfinite_run + 1 if es.n_valid_pairs == 0 else 0
+    if np.isfinite(f_now):
+        state.history.append(f_now)
+    state.steps.append(es.step_norm)
+    state.f_now = f_now
+    if call_back is not None:
+        intermediate = _IntermediateResult(
+            loop, x=es.x, nit=es.nit, nfev=loop.nfev, njev=es.njev,
+            sigma=es.sigma, step_norm=es.step_norm, **_adaptive_fields(es))
+        if loop.fun_and_grad:
+            intermediate["fun"] = f_now
+        try:
+            call_back(intermediate)
+        except StopIteration:
+            return Status.CALLBACK
+        finally:
+            intermediate._loop = None
+    return None
+
+
+def _stop_test(loop, state, limits):
+    """`Status` if a test met after the last iteration ends the run."""
+    es, f_now = loop.es, state.f_now
+    ftarget = limits.ftarget
+    if (ftarget is not None and np.isfinite(f_now) and f_now <= ftarget
+            and loop.value_at(es.x) <= ftarget):
+        return Status.FTARGET
+    if state.nonfinite_run >= MAX_NONFINITE_ITERATIONS:
+        return Status.NONFINITE
+    if _diverged(es):
+        return Status.DIVERGED
+    if es.converged is not None:
+        return Status.CONVERGED
+    if limits.ftol is not None and _ftol_met(state.history, limits.patience,
+                                             limits.ftol):
+        return Status.FTOL
+    steps = state.steps
+    if (limits.xtol is not None and len(steps) == limits.patience
+            and max(steps) <= limits.xtol):
+        return Status.XTOL
+    return None
+
+
+class _Checkpoint:
+    """A run's state in a file, written atomically, read back to resume."""
+
+    FORMAT = "ges_minimize.minimize_guided_es checkpoint"
+    VERSION = 1
+
+    def __init__(self, path, every, identity):
+        self.path = path
+        self.every = every
+        self.identity = identity
+
+    def save(self, loop, state):
+        """Write the state after the last iteration: a temporary file in the
+        same directory, then renamed over `path` (never a partial file)."""
+        content = dict(
+            format=self.FORMAT, version=self.VERSION, identity=self.identity,
+            es=loop.es,
+            loop=dict(extra_nfev=loop.extra_nfev, known=loop._known,
+                      callback_reads_fun=loop.callback_reads_fun),
+            state=dict(history=list(state.history), steps=list(state.steps),
+                       nonfinite_run=state.nonfinite_run, f_now=state.f_now))
+        directory = os.path.dirname(os.path.abspath(self.path))
+        fd, tmp = tempfile.mkstemp(prefix=".checkpoint-", suffix=".tmp",
+                                   dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as file:
+                pickle.dump(content, file, protocol=pickle.HIGHEST_PROTOCOL)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def load(self):
+        """The saved state (a `_Saved`), or None if there is no file yet."""
+        if not os.path.exists(self.path):
+            return None
+        try:
+            with open(self.path, "rb") as file:
+                content = pickle.load(file)
+        except Exception as exc:
+            raise ValueError(
+                f"checkpoint={self.path!r} exists but could not be read as a "
+                f"checkpoint of minimize_guided_es ({type(exc).__name__}: "
+                f"{exc}); delete it or give another path") from exc
+        if (not isinstance(content, dict)
+                or content.get("format") != self.FORMAT):
+            raise ValueError(
+                f"checkpoint={self.path!r} is not a checkpoint of "
+                "minimize_guided_es; delete it or give another path")
+        if content.get("version") != self.VERSION:
+            raise ValueError(
+                f"checkpoint={self.path!r} has format version "
+                f"{content.get('version')!r}; this version of ges_minimize "
+                f"reads version {self.VERSION}")
+        saved = content["identity"]
+        for name, value in self.identity.items():
+            old = saved.get(name, "<absent>")
+            if not _same(old, value):
+                raise ValueError(
+                    f"checkpoint={self.path!r} was written by a different "
+                    f"run: {name} was {_short(old)} there and is "
+                    f"{_short(value)} here; give the same x0 and options to "
+                    "resume, or another checkpoint path to start afresh")
+        return _Saved(content)
+
+
+class _Saved:
+    """The content of a checkpoint, ready to be put back into a run."""
+
+    def __init__(self, content):
+        self.content = content
+
+    def restore(self, loop, state):
+        """Put the saved state into `loop` and `state`; return the
+        `GuidedES`."""
+        c = self.content
+        loop.es = c["es"]
+        loop.extra_nfev = c["loop"]["extra_nfev"]
+        loop._known = c["loop"]["known"]
+        loop.callback_reads_fun = c["loop"]["callback_reads_fun"]
+        state.history.extend(c["state"]["history"])
+        state.steps.extend(c["state"]["steps"])
+        state.nonfinite_run = c["state"]["nonfinite_run"]
+        state.f_now = c["state"]["f_now"]
+        return loop.es
+
+
+def _run_identity(es, rng, **options):
+    """What a checkpoint must match: x0 and the options that shape the run
+    (resolved by `GuidedES`), and the generator's state before the run."""
+    identity = dict(
+        x0=options.pop("x0"), sigma=es.sigma0, alpha=es.alpha, beta=es.beta,
+        n_pairs=es.n_pairs, subspace_dim=es.subspace_dim,
+        step="auto" if es.adaptive else repr(es.step),
+        self_guided=es._self_decay, estimate_rho=es.estimate_rho,
+        bounds=options["bounds"], patience=options["patience"],
+        surrogate=options["surrogate"], vectorized=options["vectorized"],
+        rng=None if rng is None else copy.deepcopy(es.rng.bit_generator.state))
+    return identity
+
+
+def _same(a, b):
+    """Equality of checkpoint identities (arrays, tuples, dicts, scalars)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
+                and a.shape == b.shape and np.array_equal(a, b))
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
+
+
+def _short(value, limit=80):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _unwrap_memoize_jac(fun, jac):
+    """``(fun, True)`` for scipy's ``jac=True`` wrapping, else as given.
+
+    `scipy.optimize.minimize` wraps a ``fun`` returning ``(f, g)`` in a
+    ``MemoizeJac`` and passes its ``derivative`` as ``jac``; calling that
+    at the centre re-evaluates ``fun`` behind the method's back. Unwrapped,
+    every call of ``fun`` is made, and counted, here.
+    """
+    try:
+        from scipy.optimize._optimize import MemoizeJac
+    except ImportError:          # a scipy that moved or dropped the class
+        return fun, jac
+    owner = getattr(jac, "__self__", None)
+    if (isinstance(owner, MemoizeJac) and owner is fun
+            and getattr(jac, "__func__", None) is MemoizeJac.derivative):
+        return owner.fun, True
+    return fun, jac
+
+
+def _option_names():
+    params = inspect.signature(minimize_guided_es).parameters
+    return [name for name, p in params.items()
+            if p.kind is p.KEYWORD_ONLY or name == "surrogate_grad"]
+
+
+def _unknown_options_message(unknown):
+    names = _option_names()
+    parts = []
+    for name in sorted(unknown):
+        close = difflib.get_close_matches(name, names, n=1)
+        parts.append(f"{name} (did you mean {close[0]!r}?)" if close
+                     else name)
+    return ("Unknown solver options: " + ", ".join(parts)
+            + "; ignored (see minimize_guided_es for the options)")
+
+
+_SKIPPED_DIRS = (os.path.dirname(os.path.abspath(__file__)) + os.sep,
+                 os.path.dirname(os.path.abspath(scipy.__file__)) + os.sep)
+
+
+def _user_stacklevel():
+    """The `stacklevel`, for a warning raised in the caller of this
+    function, of the first frame outside ges_minimize and scipy (the user's
+    line, whether the call came directly or through
+    `scipy.optimize.minimize`)."""
+    frame = sys._getframe(1)
+    level = 1
+    while (frame.f_back is not None
+           and os.path.abspath(frame.f_code.co_filename).startswith(
+               _SKIPPED_DIRS)):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+def _check_disp(disp):
+    if isinstance(disp, (bool, np.bool_, numbers.Integral)):
+        return bool(disp)
+    raise TypeError(f"disp must be a bool (or an int), got {_short(disp)}")
 
 
 def _diverged(es):
@@ -537,11 +808,18 @@ def _wrap_callback(callback):
     if not callable(callback):
         raise TypeError(f"callback must be callable, got {callback!r:.80}")
     try:
-        params = set(inspect.signature(callback).parameters)
-    except (TypeError, ValueError):
-        params = set()
-    if params == {"intermediate_result"}:
+        signature = inspect.signature(callback)
+    except (TypeError, ValueError):       # builtins without a signature
+        return lambda res: callback(np.copy(res.x))
+    if set(signature.parameters) == {"intermediate_result"}:
         return lambda res: callback(intermediate_result=res)
+    try:
+        signature.bind(None)
+    except TypeError:
+        raise TypeError(
+            "callback must accept one argument, as callback(xk) or "
+            f"callback(intermediate_result), got {_short(callback)} with "
+            f"signature {signature}") from None
     return lambda res: callback(np.copy(res.x))
 
 
