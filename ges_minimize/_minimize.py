@@ -110,17 +110,29 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
         scipy's name for `surrogate_grad`; ``True`` means `fun` returns the
         value and the surrogate gradient together. Give `jac` or
         `surrogate_grad`, not both.
-    sigma, alpha, beta, n_pairs, subspace_dim, step, learning_rate
+    step : {'auto', 'sgd', 'momentum', 'adam'} or object, optional
+        Step rule. ``'auto'``, the default unless `learning_rate` is given,
+        adapts the step length and `sigma` from the values evaluated and
+        stops by itself once converged (`Status.CONVERGED`). ``'sgd'``,
+        ``'momentum'`` and ``'adam'`` apply a fixed learning rate to the
+        gradient estimate; an object with methods ``init(x) -> state`` and
+        ``update(g, state) -> (delta, state)`` is a fixed-rate rule too.
+        ``minimize_guided_es(..., **PAPER_SETTINGS)`` runs the paper's
+        fixed-rate SGD.
+    learning_rate : float, optional
+        Learning rate of a fixed-rate rule (defaults 0.2 'sgd', 0.02
+        'momentum', 0.01 'adam'); giving it without `step` selects 'sgd'.
+        Not accepted with ``step='auto'``.
+    sigma, alpha, beta, n_pairs, subspace_dim
         Parameters of the method, as in `GuidedES`: perturbation scale
-        (0.1), share of the variance outside the subspace (0.5, or
-        ``'auto'``), scale of the estimate (2, or ``'auto'``), antithetic
-        pairs ``P`` per iteration (1), number ``k`` of surrogate gradients
-        kept (1), step rule ('sgd') and its learning rate (rule default, 0.2
-        for 'sgd'). The defaults are the paper's settings for its perturbed
-        quadratic. ``alpha='auto'`` chooses alpha at every iteration from an
-        online estimate of the guide's correlation ``rho`` with the true
-        gradient, made from the values the method evaluates anyway (see
-        `GuidedES`).
+        (0.1; the initial one with ``step='auto'``; in [1e-100, 1e100]),
+        share of the variance outside the subspace (a number in [0, 1] or
+        ``'auto'``), scale of the estimate for the fixed-rate rules (2, in
+        (0, 1e100], or ``'auto'``), antithetic pairs ``P`` per iteration and
+        number ``k`` of surrogate gradients kept (defaults depend on `step`,
+        see `GuidedES`). ``alpha='auto'`` chooses alpha at every iteration
+        from an online estimate of the guide's correlation ``rho`` with the
+        true gradient, made from the values the method evaluates anyway.
     self_guided : bool or float, default False
         Also guide the search by a moving average of the method's own
         gradient estimates (Self-Guided ES; a float sets the average's
@@ -135,6 +147,12 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
         Maximum number of evaluations of `fun`, counted as in ``nfev``
         (the final evaluation included); the run stops before an iteration
         that would exceed it.
+    maxtime : float, optional
+        Wall-clock budget in seconds, > 0: no iteration starts once this
+        much time has passed since the call began (status
+        `Status.MAXTIME`). The iteration under way and the final
+        evaluation still run, so a run can take longer by about one
+        iteration. A resumed run (see `checkpoint`) gets the budget anew.
     ftarget : float, optional
         Stop once the estimate of ``f`` at the centre (``fun`` of the
         intermediate result, see Notes) is at most `ftarget`.
@@ -181,11 +199,36 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
         convention of ``scipy.optimize.differential_evolution``: ``x`` of
         shape ``(n, S)``, one point per column, returning an array of shape
         ``(S,)``.
+    checkpoint : str or path-like, optional
+        File holding the state of the run, rewritten every
+        `checkpoint_every` iterations and when the run stops. Each write
+        goes to a temporary file in the same directory, renamed over
+        `checkpoint`, so the file is always a complete checkpoint, even if
+        the process is killed. If the file exists when the run starts, the
+        run resumes from it and returns what the uninterrupted run would
+        have returned, bit for bit (``x``, ``fun``, ``nit``, ``nfev``). A
+        file written by a run with another `x0`, other method options
+        (`sigma`, `alpha`, `beta`, `n_pairs`, `subspace_dim`, `step`,
+        `learning_rate`, `bounds`, `self_guided`, `estimate_rho`,
+        `patience`, the kind of surrogate, `vectorized`) or another `rng`
+        seed is refused with a ``ValueError``. The budgets and stopping
+        tests (`maxiter`, `maxfev`, `maxtime`, `ftarget`, `ftol`, `xtol`)
+        may differ, so a finished run can be continued with a larger
+        `maxiter`. An exception from `fun` or a ``KeyboardInterrupt``
+        propagates as usual; the file then holds the last saved state.
+        The file is a pickle: resume only from files you trust. With
+        ``rng=None`` a resumed run continues the saved generator.
+    checkpoint_every : int, default 1
+        Iterations between writes of `checkpoint`, >= 1. A write pickles
+        the optimizer's state (``O(n k)`` numbers); for cheap objectives in
+        many dimensions a larger period saves time, at the price of
+        repeating up to that many iterations after an interruption.
     hess, hessp, constraints
         Accepted for `scipy.optimize.minimize`; Hessians are ignored with an
         `OptimizeWarning`, and constraints other than bounds are an error.
     **unknown_options
-        Any other option gives an `OptimizeWarning` naming it.
+        Any other option gives an `OptimizeWarning` naming it and the
+        closest valid name, and is ignored.
 
     Returns
     -------
@@ -231,6 +274,9 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
     FTOL         3       `ftol` test met (success)
     XTOL         4       `xtol` test met (success)
     NONFINITE    5       no finite values for ten iterations
+    CONVERGED    6       ``step='auto'`` converged (success)
+    DIVERGED     7       the run diverged; ``x`` is its best centre
+    MAXTIME      8       `maxtime` reached
     CALLBACK     99      the callback raised ``StopIteration``
     ===========  ======  =============================================
 
@@ -250,8 +296,8 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
     >>> biased = lambda x: (x - 1.0) + 0.5
     >>> res = minimize_guided_es(f, np.zeros(10), biased, n_pairs=4,
     ...                          maxiter=500, rng=0)
-    >>> bool(res.fun < 1e-3), res.nit, res.nfev
-    (True, 500, 4001)
+    >>> bool(res.fun < 1e-3), res.success
+    (True, True)
 
     The same through `scipy.optimize.minimize`:
 

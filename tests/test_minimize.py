@@ -383,3 +383,168 @@ def test_vectorized_final_value_uses_a_column():
     assert res.fun == pytest.approx(quad(res.x), rel=1e-12)
     with pytest.raises(ValueError, match="vectorized"):
         minimize_guided_es(quad_and_grad, np.zeros(3), jac=True, vectorized=True)
+
+
+# -- reliability: counts through scipy, extreme settings, early checks ------
+
+class CountingFunAndGrad:
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, x):
+        self.calls += 1
+        return quad(x), biased(x)
+
+
+@pytest.mark.parametrize("options", [
+    {"n_pairs": 3, "maxfev": 57, "rng": 0},
+    {"n_pairs": 4, "maxiter": 500, "rng": 0},
+])
+def test_scipy_jac_true_counts_every_call_and_keeps_maxfev(options):
+    fg = CountingFunAndGrad()
+    res = minimize(fg, np.zeros(10), method=minimize_guided_es, jac=True,
+                   options=options)
+    assert res.nfev == fg.calls
+    if "maxfev" in options:
+        assert res.nfev <= options["maxfev"]
+    direct = CountingFunAndGrad()
+    same = minimize_guided_es(direct, np.zeros(10), jac=True, **options)
+    assert direct.calls == fg.calls == same.nfev
+    assert_array_equal(same.x, res.x)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(sigma=1e-200), r"sigma must be a finite number in \[1e-100, 1e\+100\], got 1e-200"),
+    (dict(sigma=1e-155), r"sigma .* got 1e-155"),
+    (dict(sigma=1e154), r"sigma .* got 1e\+154"),
+    (dict(sigma=1.01e100), r"sigma"),
+    (dict(sigma=0.99e-100), r"sigma"),
+    (dict(beta=1e308), r"beta must be a finite number in \(0, 1e\+100\], got 1e\+308"),
+    (dict(beta=1.01e100), r"beta"),
+])
+@pytest.mark.parametrize("step", ["auto", "sgd"])
+def test_extreme_sigma_and_beta_are_rejected_by_name(kwargs, match, step):
+    with pytest.raises(ValueError, match=match):
+        minimize_guided_es(quad, np.zeros(5), biased, step=step, maxiter=5,
+                           rng=0, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs", [dict(sigma=1e-100), dict(sigma=1e100),
+                                    dict(beta=1e100), dict(beta=1e-100)])
+@pytest.mark.parametrize("step", ["auto", "sgd", "momentum"])
+def test_the_ends_of_the_accepted_ranges_run_without_floating_point_errors(kwargs, step):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = minimize_guided_es(quad, np.zeros(5), biased, step=step,
+                                 maxiter=50, rng=0, **kwargs)
+    assert res.status in set(Status) and np.isfinite(res.x).all()
+    assert np.isfinite(res.fun)
+
+
+@pytest.mark.parametrize("callback", [
+    lambda: None,
+    lambda a, b: None,
+    lambda *, xk: None,
+])
+def test_callback_that_cannot_take_one_argument_fails_before_the_run(callback):
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return quad(x)
+
+    with pytest.raises(TypeError, match="callback must accept one argument"):
+        minimize_guided_es(f, np.zeros(3), callback=callback, maxiter=3, rng=0)
+    assert calls == []
+
+
+def test_callback_with_defaults_or_varargs_is_accepted():
+    seen = []
+    minimize_guided_es(quad, np.zeros(3), callback=lambda xk, extra=1: seen.append(1),
+                       maxiter=3, rng=0)
+    minimize_guided_es(quad, np.zeros(3), callback=lambda *a: seen.append(1),
+                       maxiter=3, rng=0)
+    assert len(seen) == 6
+
+
+@pytest.mark.parametrize("disp", ["no", 0.5, None, [1]])
+def test_disp_must_be_a_bool_or_an_int(disp):
+    with pytest.raises(TypeError, match="disp must be a bool"):
+        minimize_guided_es(quad, np.zeros(3), disp=disp, maxiter=2)
+
+
+@pytest.mark.parametrize("disp", [0, np.False_, False])
+def test_disp_false_values_print_nothing(disp, capsys):
+    minimize_guided_es(quad, np.zeros(3), disp=disp, maxiter=2, rng=0)
+    assert capsys.readouterr().out == ""
+
+
+def test_disp_one_prints(capsys):
+    minimize_guided_es(quad, np.zeros(3), disp=1, maxiter=2, rng=0)
+    assert "final" in capsys.readouterr().out
+
+
+def test_huge_n_pairs_is_refused_before_any_evaluation():
+    calls = []
+    with pytest.raises(ValueError, match=r"n_pairs=1000000000000000 with n=3 "
+                                         r"asks for batches of"):
+        minimize_guided_es(lambda x: calls.append(1) or quad(x), np.zeros(3),
+                           n_pairs=10**15, maxiter=2)
+    assert calls == []
+
+
+def test_alpha_auto_without_the_rho_estimate_is_an_error():
+    with pytest.raises(ValueError, match="estimate_rho=False cannot be combined"):
+        minimize_guided_es(quad, np.zeros(3), biased, alpha="auto",
+                           estimate_rho=False, maxiter=2)
+
+
+def test_docstring_lists_the_step_choices_and_statuses():
+    doc = minimize_guided_es.__doc__
+    assert "{'auto', 'sgd', 'momentum', 'adam'}" in doc
+    for status in Status:
+        assert f"{status.name}  " in doc, status
+
+
+@pytest.mark.parametrize("name, suggestion", [
+    ("learningrate", "learning_rate"), ("maxiters", "maxiter"),
+    ("n_pair", "n_pairs"),
+])
+def test_misspelled_option_suggests_the_name_and_warns_at_the_callers_line(name, suggestion):
+    with pytest.warns(OptimizeWarning,
+                      match=f"{name} \\(did you mean '{suggestion}'\\?\\)") as rec:
+        minimize_guided_es(quad, np.zeros(3), maxiter=2, rng=0, **{name: 1})
+    assert rec[0].filename == __file__
+    with pytest.warns(OptimizeWarning,
+                      match=f"{name} \\(did you mean '{suggestion}'\\?\\)") as rec:
+        minimize(quad, np.zeros(3), method=minimize_guided_es,
+                 options={"maxiter": 2, "rng": 0, name: 1})
+    assert rec[0].filename == __file__
+
+
+def test_hess_warning_points_at_the_callers_line():
+    with pytest.warns(OptimizeWarning, match="hess") as rec:
+        minimize(quad, np.zeros(3), method=minimize_guided_es,
+                 hess=lambda x: np.eye(3), options={"maxiter": 2})
+    assert rec[0].filename == __file__
+
+
+def test_maxtime_stops_a_slow_run_with_its_status():
+    import time
+
+    def slow(x):
+        time.sleep(0.002)
+        return quad(x)
+
+    res = minimize_guided_es(slow, np.zeros(3), biased, maxtime=1e-6,
+                             maxiter=10**6, rng=0)
+    assert res.status == Status.MAXTIME and not res.success
+    assert res.message == "The wall-clock budget `maxtime` has been exceeded."
+    assert res.nit < 10**6
+
+
+@pytest.mark.parametrize("maxtime, error", [(0.0, ValueError), (-1.0, ValueError),
+                                            ("1", TypeError)])
+def test_bad_maxtime(maxtime, error):
+    with pytest.raises(error, match="maxtime"):
+        minimize_guided_es(quad, np.zeros(3), maxtime=maxtime)
