@@ -707,9 +707,9 @@ def _run_identity(es, rng, **options):
     """What a checkpoint must match: x0 and the options that shape the run
     (resolved by `GuidedES`), and the generator's state before the run."""
     identity = dict(
-        x0=options.pop("x0"), sigma=es.sigma0, alpha=es.alpha, beta=es.beta,
+        x0=options.pop("x0"), step="auto" if es.adaptive else repr(es.step),
+        sigma=es.sigma0, alpha=es.alpha, beta=es.beta,
         n_pairs=es.n_pairs, subspace_dim=es.subspace_dim,
-        step="auto" if es.adaptive else repr(es.step),
         self_guided=es._self_decay, estimate_rho=es.estimate_rho,
         bounds=options["bounds"], patience=options["patience"],
         surrogate=options["surrogate"], vectorized=options["vectorized"],
