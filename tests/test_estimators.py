@@ -1,5 +1,8 @@
-"""Tests for ges_minimize.estimators: the scikit-learn contract, meta-estimators,
-bad input, seeding, the fast scorers, minibatches, and numbers on real data."""
+"""Tests for ges_minimize.estimators' public estimators (_classes): the
+scikit-learn contract, meta-estimators, bad input and reliability, seeding and
+n_jobs, the fast path against the scorer, the practitioners' options, numbers
+on real data and the examples. The other modules have their own
+test_estimators_<module>.py."""
 import pickle
 import runpy
 import sys
@@ -13,19 +16,17 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, make_blobs
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score, get_scorer, make_scorer, mean_pinball_loss
+from sklearn.metrics import f1_score, make_scorer, mean_pinball_loss
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from ges_minimize import GuidedESClassifier, GuidedESRegressor
-from ges_minimize import estimators
-from ges_minimize.estimators import _cv, _model, _objective
+from ges_minimize.estimators import _objective
 
 ROOT = Path(__file__).resolve().parents[1]
 MIN_SKLEARN = (1, 6)
-
 
 @pytest.fixture(scope="module")
 def cancer():
@@ -267,40 +268,6 @@ def test_warm_start_continues(blobs):
     assert clf.init_score_ == pytest.approx(score)
 
 
-def test_minibatch_common_random_numbers(cancer):
-    X, y = cancer
-    batches = []
-
-    def recorder(estimator, X_, y_):
-        batches.append((X_[:, 0].tobytes(), np.bincount(y_, minlength=2)))
-        return np.mean(estimator.predict(X_) == y_)
-
-    n_pairs, n_iter = 2, 6
-    GuidedESClassifier(recorder, batch_size=50, n_pairs=n_pairs, max_iter=n_iter,
-                       cv=None, random_state=0).fit(X, y)
-    per_iteration = 2 * n_pairs + 1
-    iterations = [batches[1 + i * per_iteration: 1 + (i + 1) * per_iteration]
-                  for i in range(n_iter)]
-    for group in iterations:             # every point of an iteration: same rows
-        assert len({rows for rows, _ in group}) == 1
-        assert len(group[0][0]) == 50 * 8
-        # stratified: 37% malignant in the data, so 19 of 50
-        assert_array_equal(group[0][1], [19, 31])
-    assert len({group[0][0] for group in iterations}) == n_iter  # new each time
-
-
-def test_early_stopping(blobs):
-    X, y = blobs
-    clf = GuidedESClassifier(max_iter=200, early_stopping=True, n_iter_no_change=5,
-                             validation_fraction=0.25, random_state=0).fit(X, y)
-    assert clf.n_iter_ < 200
-    assert clf.validation_curve_.shape == clf.objective_curve_.shape
-    assert clf.validation_curve_[clf.best_iteration_] == clf.validation_curve_.max()
-    with pytest.raises(ValueError, match="validation_fraction=0.5 leaves 1 training"):
-        GuidedESClassifier(early_stopping=True,
-                           validation_fraction=0.5).fit(X[:3], [0, 1, 0])
-
-
 def test_sample_weight_reaches_the_scorer(blobs):
     X, y = blobs
     received = []
@@ -316,95 +283,23 @@ def test_sample_weight_reaches_the_scorer(blobs):
     assert all(np.array_equal(r, w) for r in received)
 
 
-def test_fast_path_gives_the_scorer_result(cancer):
-    """The same fit through the fast path and through the real scorer."""
-    X, y = cancer
-    slow = make_scorer(f1_score)                    # not a name: no fast path
-    a = GuidedESClassifier("f1", max_iter=8, random_state=0).fit(X, y)
-    b = GuidedESClassifier(slow, max_iter=8, random_state=0).fit(X, y)
-    assert_allclose(a.objective_curve_, b.objective_curve_, atol=1e-12)
-    assert_array_equal(a.coef_, b.coef_)
-
-
-# -- models -----------------------------------------------------------------------------
-@pytest.mark.parametrize("loss, n_out", [("log_loss", 1), ("log_loss", 3), ("hinge", 1),
-                                         ("hinge", 3), ("squared_hinge", 3),
-                                         ("squared_error", 1), ("absolute_error", 1),
-                                         ("huber", 1)])
-def test_surrogate_gradient_of_linear_models_is_exact(loss, n_out):
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(25, 4))
-    if loss in _model.REGRESSION_LOSSES:
-        Y = 2 * rng.normal(size=(25, 1))
-    elif n_out == 1:
-        Y = rng.integers(0, 2, (25, 1)).astype(float)
-    else:
-        Y = np.eye(3)[rng.integers(0, 3, 25)]
-    shapes = _model.layer_shapes(4, (), n_out)
-    theta = rng.normal(size=_model.n_parameters(shapes))
-    w = np.full(25, 1 / 25)
-    f = lambda t: _model.surrogate_loss_grad(t, shapes, "sign", X, Y, w, loss, 0.3)
-    numeric = [(f(theta + 1e-6 * e)[0] - f(theta - 1e-6 * e)[0]) / 2e-6
-               for e in np.eye(theta.size)]
-    assert_allclose(f(theta)[1], numeric, atol=1e-6)
-
-
-def test_straight_through_gradient():
-    """Through one sign layer: the hard-tanh derivative replaces sign's."""
-    rng = np.random.default_rng(0)
-    X, Y = rng.normal(size=(8, 3)), rng.normal(size=(8, 1))
-    shapes = _model.layer_shapes(3, (2,), 1)
-    theta = rng.normal(size=_model.n_parameters(shapes))
-    (W1, b1), (W2, b2) = _model.unpack(theta, shapes)
-    w = np.full(8, 1 / 8)
-    _, grad = _model.surrogate_loss_grad(theta, shapes, "sign", X, Y, w,
-                                          "squared_error", 0.0)
-    A = X @ W1 + b1
-    residual = np.sign(A) @ W2 + b2 - Y
-    dA = (residual * w[:, None]) @ W2.T * (np.abs(A) <= 1)
-    assert_allclose(_model.unpack(grad, shapes)[0][0], X.T @ dA)
-
-
-def test_scaling_folds_exactly():
-    rng = np.random.default_rng(0)
-    shapes = _model.layer_shapes(4, (5,), 2)
-    layers = _model.unpack(rng.normal(size=_model.n_parameters(shapes)), shapes)
-    mean, scale = rng.normal(size=4), rng.random(4) + 0.5
-    X = rng.normal(size=(10, 4))
-    folded = _model.fold_scaling(layers, mean, scale, 3.0, 2.0)
-    assert_allclose(_model.forward(folded, X * scale + mean, "sign"),
-                    3.0 + 2.0 * _model.forward(layers, X, "sign"))
-    back = _model.unfold_scaling(folded, mean, scale, 3.0, 2.0)
-    assert_allclose(_model.pack(back), _model.pack(layers))
+@pytest.mark.parametrize("scoring, callable_", [
+    ("f1", lambda est, X, y: f1_score(y, est.predict(X))),
+    (make_scorer(mean_pinball_loss, alpha=0.9, greater_is_better=False),
+     lambda est, X, y: -mean_pinball_loss(y, est.predict(X), alpha=0.9))])
+def test_fast_path_gives_the_scorer_result(cancer, scoring, callable_):
+    """The same fit through the fast path and through the scorer itself (a
+    plain callable, which only the scorer path can compute)."""
+    X, y = cancer if isinstance(scoring, str) else load_diabetes(return_X_y=True)
+    cls = GuidedESClassifier if isinstance(scoring, str) else GuidedESRegressor
+    common = dict(max_iter=8, early_stopping=False, random_state=0)
+    a = cls(scoring, **common).fit(X, y)
+    b = cls(callable_, **common).fit(X, y)
+    assert_allclose(a.objective_curve_, b.objective_curve_, rtol=1e-12)
+    assert_allclose(a.coef_, b.coef_, rtol=1e-10)
 
 
 # -- numbers ---------------------------------------------------------------------------
-def test_best_selection_reaches_at_least_the_initialisation(cancer):
-    X, y = cancer
-    clf = GuidedESClassifier("f1", selection="best", random_state=0).fit(X, y)
-    # the surrogate initialisation is the L2-regularised logistic regression
-    assert clf.init_score_ > 0.98
-    assert f1_score(y, clf.predict(X)) >= clf.init_score_
-    assert f1_score(y, clf.predict(X)) == clf.objective_curve_.max()
-    assert clf.objective_curve_[clf.best_iteration_] == clf.objective_curve_.max()
-
-
-def test_selections_return_different_centres(cancer):
-    X, y = cancer
-    fit = lambda selection: GuidedESClassifier(
-        "accuracy", max_iter=40, selection=selection, early_stopping=False,
-        random_state=0).fit(X, y)
-    average, best, last = fit("auto"), fit("best"), fit("last")
-    assert average.best_iteration_ == 20         # centres 20..40 averaged
-    assert last.best_iteration_ == 40
-    # the same run: the last centre scores the last entry of the curve
-    assert_array_equal(average.objective_curve_, last.objective_curve_)
-    assert last.score(X, y) == pytest.approx(last.objective_curve_[-1])
-    assert best.score(X, y) == pytest.approx(best.objective_curve_.max())
-    assert not np.allclose(average.coef_, last.coef_)
-    assert not np.allclose(average.coef_, best.coef_)
-
-
 def test_auto_penalty_starts_from_logistic_regression(cancer):
     """l2_regularization='auto' is LogisticRegression(C=1) on standardised X."""
     X, y = cancer
@@ -422,88 +317,6 @@ def test_auto_penalty_starts_from_logistic_regression(cancer):
                                  selection="last", cv=None,
                                  l2_regularization=10 / X.shape[0]).fit(X, y)
     assert np.abs(heavier.coef_).sum() < 0.7 * np.abs(clf.coef_).sum()
-
-
-def test_cv_tunes_the_intercept_for_the_scorer(cancer):
-    X, y = cancer
-    # a malignant tumour (class 0) called benign (1) costs 10, the converse 1
-    # (at 5, the folds' gains from the shift are within their noise: no shift)
-    cost = make_scorer(lambda t, p: -np.mean(10.0 * ((t == 0) & (p == 1))
-                                             + 1.0 * ((t == 1) & (p == 0))))
-    common = dict(max_iter=1, learning_rate=1e-12, selection="last",
-                  random_state=0)
-    tuned = GuidedESClassifier(cost, **common).fit(X, y)
-    plain = GuidedESClassifier(cost, cv=None, **common).fit(X, y)
-    assert not hasattr(plain, "intercept_shift_")
-    # fewer 'benign' calls: the intercept moves down, the weights stay
-    assert tuned.intercept_shift_ < 0
-    assert_allclose(tuned.coef_, plain.coef_, rtol=1e-6)
-    assert_allclose(tuned.intercept_ - plain.intercept_, tuned.intercept_shift_,
-                    rtol=1e-6)
-    assert tuned.predict(X).mean() < plain.predict(X).mean()
-    # for accuracy the logistic regression's own threshold is as good
-    assert GuidedESClassifier("accuracy", **common).fit(X, y).intercept_shift_ == 0
-    # a regressor for the 0.9 quantile starts above the least-squares line
-    Xd, yd = load_diabetes(return_X_y=True)
-    pinball = make_scorer(mean_pinball_loss, alpha=0.9, greater_is_better=False)
-    reg = GuidedESRegressor(pinball, **common).fit(Xd, yd)
-    assert reg.intercept_shift_ > 0.5             # in units of std(y)
-    assert np.mean(yd <= reg.predict(Xd)) == pytest.approx(0.9, abs=0.05)
-    # tiny data: fewer folds than cv (one per sample of the largest class)
-    tiny = GuidedESClassifier(max_iter=2, random_state=0).fit(X[:6], [0, 1, 0, 1, 0, 1])
-    assert np.isfinite(tiny.intercept_shift_)
-    # a multiclass model has no single intercept to tune
-    assert not hasattr(GuidedESClassifier(max_iter=2, random_state=0).fit(
-        *load_digits(return_X_y=True)), "intercept_shift_")
-
-
-def test_one_standard_error_rule():
-    from ges_minimize.estimators._cv import first_within_one_se as _first_within_one_se
-    # column 2 is best on average, but the folds disagree: column 0 is
-    # within one standard error of it
-    noisy = np.array([[0.90, 0.91, 0.99], [0.95, 0.94, 0.91], [0.92, 0.93, 0.94]])
-    assert _first_within_one_se(noisy) == 0
-    # every fold gains the same from column 0 to 1 to 2: no noise, the best
-    steady = np.array([[0.90, 0.92, 0.95], [0.80, 0.82, 0.85], [0.70, 0.72, 0.75]])
-    assert _first_within_one_se(steady) == 2
-    # ties with the best count as within
-    assert _first_within_one_se(np.array([[0.5, 0.6, 0.6], [0.4, 0.5, 0.5]])) == 1
-    # one fold: no spread to measure, the best
-    assert _first_within_one_se(np.array([[0.5, 0.7, 0.6]])) == 1
-
-
-def test_cv_early_stopping_chooses_the_iterations(cancer):
-    X, y = cancer
-    from ges_minimize.estimators._cv import first_within_one_se as _first_within_one_se
-    fit = lambda **kw: GuidedESClassifier("f1", early_stopping="cv", max_iter=60,
-                                          random_state=0, **kw).fit(X, y)
-    clf = fit()
-    checkpoints = clf.cv_checkpoints_
-    grid = np.unique(np.round(np.geomspace(1, 60, 10)).astype(int))
-    assert_array_equal(checkpoints, grid[:checkpoints.size])
-    assert clf.cv_scores_.shape == (5, checkpoints.size)
-    # the climbs stopped before 60 iterations only because the choice had
-    # not changed over the last CV_PATIENCE checkpoints, the last not the best
-    patience = _cv.CV_PATIENCE
-    assert checkpoints.size < grid.size
-    assert (_first_within_one_se(clf.cv_scores_)
-            == _first_within_one_se(clf.cv_scores_[:, :-patience]))
-    assert clf.cv_scores_[:, -1].mean() < clf.cv_scores_.mean(axis=0).max()
-    assert clf.n_iter_ == checkpoints[_first_within_one_se(clf.cv_scores_)]
-    assert clf.objective_curve_.shape == (clf.n_iter_ + 1,)
-    again = fit()
-    assert_array_equal(again.coef_, clf.coef_)
-    assert_array_equal(again.cv_scores_, clf.cv_scores_)
-    # a start far from the best (a heavily penalised logistic regression):
-    # the folds show that climbing pays
-    far = fit(l2_regularization=1000.0)
-    assert far.n_iter_ > 1
-    assert_array_equal(far.cv_checkpoints_, grid)     # it kept rising
-    chosen = far.cv_checkpoints_ == far.n_iter_
-    assert far.cv_scores_[:, chosen].mean() > far.cv_scores_[:, 0].mean()
-    # without folds, max_iter iterations
-    plain = fit(cv=None)
-    assert plain.n_iter_ == 60 and not hasattr(plain, "cv_scores_")
 
 
 def test_pure_es_and_random_start_improve(cancer):
@@ -643,23 +456,3 @@ def test_verbose_prints_iterations(cancer, capsys):
     GuidedESClassifier("f1", max_iter=3, verbose=0, random_state=0).fit(X, y)
     assert capsys.readouterr().out == ""
 
-
-def test_predict_proba_is_the_calibrated_start(cancer):
-    X, y = cancer
-    cost = make_scorer(lambda t, p: -np.mean(10.0 * ((t == 0) & (p == 1))
-                                             + 1.0 * ((t == 1) & (p == 0))))
-    clf = GuidedESClassifier(cost, max_iter=10, random_state=0).fit(X, y)
-    lr = make_pipeline(StandardScaler(),
-                       LogisticRegression(tol=1e-10, max_iter=10_000)).fit(X, y)
-    assert_allclose(clf.predict_proba(X), lr.predict_proba(X), atol=1e-4)
-    # the decisions are the scorer's: fewer 'benign' calls than p > 0.5
-    assert clf.intercept_shift_ < 0
-    assert clf.predict(X).mean() < (clf.predict_proba(X)[:, 1] > 0.5).mean()
-    # without a probability model (hinge), or for a scorer of probabilities,
-    # the decision model's probabilities
-    hinge = GuidedESClassifier(surrogate_loss="hinge", max_iter=3,
-                               random_state=0).fit(X, y)
-    assert_array_equal(hinge.predict_proba(X).argmax(axis=1),
-                       np.searchsorted(hinge.classes_, hinge.predict(X)))
-    logloss = GuidedESClassifier("neg_log_loss", max_iter=3, random_state=0).fit(X, y)
-    assert_array_equal(logloss.proba_coefs_[0], logloss.coefs_[0])

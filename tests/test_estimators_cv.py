@@ -1,0 +1,105 @@
+"""Tests for ges_minimize.estimators._cv: the tuned intercept, the one-SE rule,
+the number of iterations chosen on folds and when the fold climbs stop."""
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
+from sklearn.metrics import make_scorer, mean_pinball_loss
+
+from ges_minimize import GuidedESClassifier, GuidedESRegressor
+from ges_minimize.estimators import _cv
+from ges_minimize.estimators._cv import first_within_one_se as _first_within_one_se
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    """Breast cancer, 569 x 30, binary."""
+    return load_breast_cancer(return_X_y=True)
+
+
+def test_cv_tunes_the_intercept_for_the_scorer(cancer):
+    X, y = cancer
+    # a malignant tumour (class 0) called benign (1) costs 10, the converse 1
+    # (at 5, the folds' gains from the shift are within their noise: no shift)
+    cost = make_scorer(lambda t, p: -np.mean(10.0 * ((t == 0) & (p == 1))
+                                             + 1.0 * ((t == 1) & (p == 0))))
+    common = dict(max_iter=1, learning_rate=1e-12, selection="last",
+                  random_state=0)
+    tuned = GuidedESClassifier(cost, **common).fit(X, y)
+    plain = GuidedESClassifier(cost, cv=None, **common).fit(X, y)
+    assert not hasattr(plain, "intercept_shift_")
+    # fewer 'benign' calls: the intercept moves down, the weights stay
+    assert tuned.intercept_shift_ < 0
+    assert_allclose(tuned.coef_, plain.coef_, rtol=1e-6)
+    assert_allclose(tuned.intercept_ - plain.intercept_, tuned.intercept_shift_,
+                    rtol=1e-6)
+    assert tuned.predict(X).mean() < plain.predict(X).mean()
+    # for accuracy the logistic regression's own threshold is as good
+    assert GuidedESClassifier("accuracy", **common).fit(X, y).intercept_shift_ == 0
+    # a regressor for the 0.9 quantile starts above the least-squares line
+    Xd, yd = load_diabetes(return_X_y=True)
+    pinball = make_scorer(mean_pinball_loss, alpha=0.9, greater_is_better=False)
+    reg = GuidedESRegressor(pinball, **common).fit(Xd, yd)
+    assert reg.intercept_shift_ > 0.5             # in units of std(y)
+    assert np.mean(yd <= reg.predict(Xd)) == pytest.approx(0.9, abs=0.05)
+    # tiny data: fewer folds than cv (one per sample of the largest class)
+    tiny = GuidedESClassifier(max_iter=2, random_state=0).fit(X[:6], [0, 1, 0, 1, 0, 1])
+    assert np.isfinite(tiny.intercept_shift_)
+    # a multiclass model has no single intercept to tune
+    assert not hasattr(GuidedESClassifier(max_iter=2, random_state=0).fit(
+        *load_digits(return_X_y=True)), "intercept_shift_")
+
+
+def test_one_standard_error_rule():
+    # column 2 is best on average, but the folds disagree: column 0 is
+    # within one standard error of it
+    noisy = np.array([[0.90, 0.91, 0.99], [0.95, 0.94, 0.91], [0.92, 0.93, 0.94]])
+    assert _first_within_one_se(noisy) == 0
+    # every fold gains the same from column 0 to 1 to 2: no noise, the best
+    steady = np.array([[0.90, 0.92, 0.95], [0.80, 0.82, 0.85], [0.70, 0.72, 0.75]])
+    assert _first_within_one_se(steady) == 2
+    # ties with the best count as within
+    assert _first_within_one_se(np.array([[0.5, 0.6, 0.6], [0.4, 0.5, 0.5]])) == 1
+    # one fold: no spread to measure, the best
+    assert _first_within_one_se(np.array([[0.5, 0.7, 0.6]])) == 1
+
+
+def test_cv_early_stopping_chooses_the_iterations(cancer):
+    X, y = cancer
+    fit = lambda **kw: GuidedESClassifier("f1", early_stopping="cv", max_iter=60,
+                                          random_state=0, **kw).fit(X, y)
+    clf = fit()
+    checkpoints = clf.cv_checkpoints_
+    grid = np.unique(np.round(np.geomspace(1, 60, 10)).astype(int))
+    assert_array_equal(checkpoints, grid[:checkpoints.size])
+    assert clf.cv_scores_.shape == (5, checkpoints.size)
+    # the climbs stopped before 60 iterations only because the choice had
+    # not changed over the last CV_PATIENCE checkpoints, the last not the best
+    patience = _cv.CV_PATIENCE
+    assert checkpoints.size < grid.size
+    assert (_first_within_one_se(clf.cv_scores_)
+            == _first_within_one_se(clf.cv_scores_[:, :-patience]))
+    assert clf.cv_scores_[:, -1].mean() < clf.cv_scores_.mean(axis=0).max()
+    assert clf.n_iter_ == checkpoints[_first_within_one_se(clf.cv_scores_)]
+    assert clf.objective_curve_.shape == (clf.n_iter_ + 1,)
+    again = fit()
+    assert_array_equal(again.coef_, clf.coef_)
+    assert_array_equal(again.cv_scores_, clf.cv_scores_)
+    # a start far from the best (a heavily penalised logistic regression):
+    # the folds show that climbing pays
+    far = fit(l2_regularization=1000.0)
+    assert far.n_iter_ > 1
+    assert_array_equal(far.cv_checkpoints_, grid)     # it kept rising
+    chosen = far.cv_checkpoints_ == far.n_iter_
+    assert far.cv_scores_[:, chosen].mean() > far.cv_scores_[:, 0].mean()
+    # without folds, max_iter iterations
+    plain = fit(cv=None)
+    assert plain.n_iter_ == 60 and not hasattr(plain, "cv_scores_")
+
+
+def test_patience_stops_only_when_the_choice_held_and_the_score_fell():
+    flat = np.array([[0.90, 0.91, 0.90, 0.90, 0.89], [0.92, 0.91, 0.92, 0.91, 0.92]])
+    assert _cv._out_of_patience(flat)
+    rising = np.array([[0.80, 0.81, 0.83, 0.85, 0.86], [0.70, 0.74, 0.72, 0.76, 0.80]])
+    assert not _cv._out_of_patience(rising)
+    assert not _cv._out_of_patience(flat[:, :3])      # too few checkpoints

@@ -1,0 +1,98 @@
+"""Tests for ges_minimize.estimators._model: the surrogate gradients, the
+standardisation (dense, sparse, extreme magnitudes) and the stacked forward pass."""
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from ges_minimize.estimators import _model
+
+
+@pytest.mark.parametrize("loss, n_out", [("log_loss", 1), ("log_loss", 3), ("hinge", 1),
+                                         ("hinge", 3), ("squared_hinge", 3),
+                                         ("squared_error", 1), ("absolute_error", 1),
+                                         ("huber", 1)])
+def test_surrogate_gradient_of_linear_models_is_exact(loss, n_out):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(25, 4))
+    if loss in _model.REGRESSION_LOSSES:
+        Y = 2 * rng.normal(size=(25, 1))
+    elif n_out == 1:
+        Y = rng.integers(0, 2, (25, 1)).astype(float)
+    else:
+        Y = np.eye(3)[rng.integers(0, 3, 25)]
+    shapes = _model.layer_shapes(4, (), n_out)
+    theta = rng.normal(size=_model.n_parameters(shapes))
+    w = np.full(25, 1 / 25)
+    f = lambda t: _model.surrogate_loss_grad(t, shapes, "sign", X, Y, w, loss, 0.3)
+    numeric = [(f(theta + 1e-6 * e)[0] - f(theta - 1e-6 * e)[0]) / 2e-6
+               for e in np.eye(theta.size)]
+    assert_allclose(f(theta)[1], numeric, atol=1e-6)
+
+
+def test_straight_through_gradient():
+    """Through one sign layer: the hard-tanh derivative replaces sign's."""
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(8, 3)), rng.normal(size=(8, 1))
+    shapes = _model.layer_shapes(3, (2,), 1)
+    theta = rng.normal(size=_model.n_parameters(shapes))
+    (W1, b1), (W2, b2) = _model.unpack(theta, shapes)
+    w = np.full(8, 1 / 8)
+    _, grad = _model.surrogate_loss_grad(theta, shapes, "sign", X, Y, w,
+                                          "squared_error", 0.0)
+    A = X @ W1 + b1
+    residual = np.sign(A) @ W2 + b2 - Y
+    dA = (residual * w[:, None]) @ W2.T * (np.abs(A) <= 1)
+    assert_allclose(_model.unpack(grad, shapes)[0][0], X.T @ dA)
+
+
+def test_scaling_folds_exactly():
+    rng = np.random.default_rng(0)
+    shapes = _model.layer_shapes(4, (5,), 2)
+    layers = _model.unpack(rng.normal(size=_model.n_parameters(shapes)), shapes)
+    mean, scale = rng.normal(size=4), rng.random(4) + 0.5
+    X = rng.normal(size=(10, 4))
+    folded = _model.fold_scaling(layers, mean, scale, 3.0, 2.0)
+    assert_allclose(_model.forward(folded, X * scale + mean, "sign"),
+                    3.0 + 2.0 * _model.forward(layers, X, "sign"))
+    back = _model.unfold_scaling(folded, mean, scale, 3.0, 2.0)
+    assert_allclose(_model.pack(back), _model.pack(layers))
+
+
+def test_standardisation_is_exact_at_any_magnitude():
+    rng = np.random.default_rng(0)
+    X = rng.normal(3.0, 2.0, size=(50, 3))
+    w = rng.random(50)
+    mean, scale = _model.standardisation(X, w)
+    assert_allclose(mean, np.average(X, axis=0, weights=w))
+    assert_allclose(scale, np.sqrt(np.average((X - mean) ** 2, axis=0, weights=w)))
+    for factor in (1e-300, 1e154, 1e300):
+        m, s = _model.standardisation(X * factor, w)
+        assert_allclose(m / factor, mean, rtol=1e-12)
+        assert_allclose(s / factor, scale, rtol=1e-10)
+    # a constant column gets scale 1
+    assert _model.standardisation(np.full((5, 1), 7.0), np.ones(5))[1][0] == 1.0
+
+
+def test_sparse_standardised_products_equal_dense():
+    import scipy.sparse as sp
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(30, 4)) * (rng.random((30, 4)) < 0.4)
+    mean, scale = _model.standardisation(X, np.ones(30))
+    dense = _model.standardise(X, mean, scale)
+    sparse = _model.standardise(sp.csr_matrix(X), mean, scale)
+    W, delta = rng.normal(size=(4, 3)), rng.normal(size=(30, 3))
+    assert_allclose(sparse @ W, dense @ W, atol=1e-12)
+    assert_allclose(sparse.T @ delta, dense.T @ delta, atol=1e-12)
+    assert_allclose(sparse.take([3, 1]) @ W, dense[[3, 1]] @ W, atol=1e-12)
+
+
+@pytest.mark.parametrize("hidden", [(), (5,), (4, 3)])
+def test_forward_many_equals_forward_one_by_one(hidden):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(20, 6))
+    shapes = _model.layer_shapes(6, hidden, 3)
+    thetas = rng.normal(size=(7, _model.n_parameters(shapes)))
+    Z = _model.forward_many(thetas, shapes, X, "sign")
+    for theta, Z_one in zip(thetas, Z):
+        assert_allclose(Z_one, _model.forward(_model.unpack(theta, shapes), X, "sign"),
+                        atol=1e-12)
