@@ -179,7 +179,8 @@ class NegativeScore:
         if not self.unit_weights and not _accepts_sample_weight(self.scorer):
             raise TypeError(
                 f"scoring={self.scoring!r} does not accept sample_weight, which "
-                "fit received; give a scorer with a sample_weight parameter")
+                "fit received (or class_weight made); give a scorer with a "
+                "sample_weight parameter")
         self.mode, self.metric, self.unit = "scorer", None, 1.0
         self.template._proba_calls = []
         try:
