@@ -25,12 +25,7 @@ import numpy as np
 from sklearn import metrics as skm
 
 __all__ = ["confusion_matrices", "classification_metric", "regression_metric",
-           "probe_cost", "NAMED"]
-
-#: Scorer names whose metric is computed here (the rest go through the scorer).
-NAMED = ("accuracy", "balanced_accuracy", "f1", "precision", "recall",
-         "jaccard", "matthews_corrcoef", "r2", "neg_mean_absolute_error",
-         "neg_mean_squared_error", "neg_root_mean_squared_error")
+           "probe_cost", "cost_metric"]
 
 
 def confusion_matrices(true, pred, weights, n_classes):
