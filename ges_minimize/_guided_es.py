@@ -7,6 +7,8 @@ import numpy as np
 from ._adaptive import RhoEstimator, auto_hyperparameters
 from ._core import antithetic_estimate, draw_perturbations
 from ._stepsize import (AUTO_ALPHA, AUTO_MAX_FACTOR, AUTO_N_PAIRS,
+                        AUTO_PROBE_DECAY, AUTO_PROBE_RECHECK,
+                        AUTO_PROBE_THRESHOLD, AUTO_PROBE_WEIGHT,
                         AUTO_SIGMA_RATIO, AUTO_SUBSPACE_DIM, line_search_ratio,
                         resolved)
 from ._steps import make_step
@@ -396,6 +398,12 @@ class GuidedES:
         # with bounds: coordinates on a bound that the estimate pushes out
         self._blocked = None
         self._masked_ask = False
+        # the moving average of the unit guiding directions, which the first
+        # pair probes, and of the squared pair slopes: the probe's, the others'
+        self._guide_average = None
+        self._probe_asked = False
+        self._probe_gain = np.nan
+        self._random_gain = np.nan
 
     # -- state -------------------------------------------------------------
     @property
@@ -433,6 +441,10 @@ class GuidedES:
     def _push_direction(self, g):
         """Append a non-zero vector to the buffer and update the basis."""
         self._guide.push(g)
+        if self.adaptive:
+            unit = g / np.linalg.norm(g)
+            self._guide_average = (unit if self._guide_average is None else
+                                   AUTO_PROBE_DECAY * self._guide_average + unit)
 
     # -- ask / tell ----------------------------------------------------------
     def ask(self):
@@ -454,6 +466,11 @@ class GuidedES:
                                      self.sigma, alpha, self._guide.add_combination)
             self._masked_ask = (self._blocked is not None and self._blocked.any()
                                 and self.nit % AUTO_BOUND_RECHECK != 0)
+            self._probe_asked = self._wants_probe(k)
+            if self._probe_asked:
+                # the first pair probes the average guiding direction itself
+                g = self._guide_average
+                eps[0] = g * (self.sigma / np.linalg.norm(g))
             if self._masked_ask:
                 eps[:, self._blocked] = 0.0   # coordinates held on a bound
             raw_eps = eps
@@ -475,6 +492,23 @@ class GuidedES:
         """Whether `ask` adds the centre as a last row (the adaptive mode
         with bounds, where clipped pairs do not estimate f at the centre)."""
         return self.adaptive and self.bounds is not None
+
+    def _wants_probe(self, k):
+        """Whether this iteration's first pair probes the guide's average.
+
+        Only in the adaptive mode, with two pairs or more, a guide and
+        ``alpha < 1`` (``alpha = 1`` is vanilla ES, which ignores it); then
+        while the probe's squared slope (a moving average) is at least
+        ``AUTO_PROBE_THRESHOLD`` times that of the random pairs, and at every
+        ``AUTO_PROBE_RECHECK``-th iteration whatever it was, to measure it
+        again.
+        """
+        if not (self.adaptive and self.n_pairs >= 2 and k
+                and self.current_alpha < 1 and self._guide_average is not None):
+            return False
+        if self.nit % AUTO_PROBE_RECHECK == 0 or np.isnan(self._probe_gain):
+            return True
+        return self._probe_gain >= AUTO_PROBE_THRESHOLD * self._random_gain
 
     def _points_around(self, eps):
         """A new array of ``x + eps`` over ``x - eps``, clipped to the box."""
@@ -538,6 +572,7 @@ class GuidedES:
         f_plus, f_minus = f[:half], f[half:]
         valid = np.isfinite(f_plus) & np.isfinite(f_minus)
         n_valid = int(np.count_nonzero(valid))
+        probe_valid = self._probe_asked and bool(valid[0])
         if n_valid < half:
             eps, f_plus, f_minus = eps[valid], f_plus[valid], f_minus[valid]
             w_sq = w_sq[valid]
@@ -551,7 +586,7 @@ class GuidedES:
                 self.rho = self._rho_estimator.rho
             if self.adaptive:
                 g = self._adaptive_update(eps, f_plus, f_minus, n_valid,
-                                          f_centre)
+                                          f_centre, probe_valid)
             else:
                 g = self._fixed_rate_update(eps, f_plus, f_minus, n_valid, k,
                                             alpha)
@@ -584,6 +619,18 @@ class GuidedES:
         if surrogate_grad is not None:
             self.add_surrogate_grad(surrogate_grad)
 
+    def _track_probe(self, d_sq, probe_valid):
+        """Update the moving averages of the squared pair slopes."""
+        w = AUTO_PROBE_WEIGHT
+        if probe_valid:
+            self._probe_gain = (d_sq[0] if np.isnan(self._probe_gain)
+                                else (1 - w) * self._probe_gain + w * d_sq[0])
+            d_sq = d_sq[1:]
+        if d_sq.size:
+            mean = float(d_sq.mean())
+            self._random_gain = (mean if np.isnan(self._random_gain)
+                                 else (1 - w) * self._random_gain + w * mean)
+
     def _fixed_rate_update(self, eps, f_plus, f_minus, n_valid, k, alpha):
         """The paper's update: the step rule applied to the estimate."""
         self._centre_told = self._x
@@ -604,7 +651,8 @@ class GuidedES:
         self._x, self._step_state = x_new, step_state
         return g
 
-    def _adaptive_update(self, eps, f_plus, f_minus, n_valid, f_centre):
+    def _adaptive_update(self, eps, f_plus, f_minus, n_valid, f_centre,
+                         probe_valid):
         """``step='auto'``: see `ges_minimize._stepsize` for the rule."""
         sigma = self.sigma
         self._centre_told = self._x
@@ -659,6 +707,7 @@ class GuidedES:
                 self.converged = "flat"
             return None
         self._flat_run = 0
+        self._track_probe(d * d, probe_valid)
         grad_u = u.copy() if self.bounds is not None else u
         if self._eta is None:
             self._eta = sigma / norm_u           # the first step is sigma long

@@ -49,7 +49,9 @@ import math
 import numpy as np
 
 __all__ = ["line_search_ratio", "AUTO_N_PAIRS", "AUTO_SUBSPACE_DIM",
-           "AUTO_ALPHA", "AUTO_SIGMA_RATIO", "AUTO_MAX_FACTOR"]
+           "AUTO_ALPHA", "AUTO_SIGMA_RATIO", "AUTO_MAX_FACTOR",
+           "AUTO_PROBE_DECAY", "AUTO_PROBE_THRESHOLD", "AUTO_PROBE_RECHECK",
+           "AUTO_PROBE_WEIGHT"]
 
 #: Antithetic pairs per iteration in the adaptive mode.
 AUTO_N_PAIRS = 2
@@ -61,6 +63,16 @@ AUTO_ALPHA = 0.75
 AUTO_SIGMA_RATIO = 0.1
 #: Largest factor by which ``eta`` changes in one iteration.
 AUTO_MAX_FACTOR = 4.0
+#: Decay of the moving average of unit guiding directions that the first
+#: pair probes.
+AUTO_PROBE_DECAY = 0.8
+#: The probe pair is kept while its squared slope (moving average) is this
+#: many times that of the random pairs.
+AUTO_PROBE_THRESHOLD = 8.0
+#: ... and used at every this many iterations whatever it was.
+AUTO_PROBE_RECHECK = 10
+#: Weight of the newest iteration in those moving averages.
+AUTO_PROBE_WEIGHT = 0.2
 #: Relative precision below which a pair difference counts as zero.
 VALUE_PRECISION = 1e-13
 
