@@ -667,11 +667,13 @@ class GuidedES:
             self.sigma = sigma / 2
             self.step_norm = 0.0
             return None
-        d = (f_plus - f_minus) / (2 * sigma)
-        u = d @ eps
-        u /= sigma
-        norm_u = float(np.linalg.norm(u))
-        if not np.isfinite(norm_u):
+        with np.errstate(over="ignore", invalid="ignore"):
+            d = (f_plus - f_minus) / (2 * sigma)
+            u = d @ eps
+            u /= sigma
+            norm_u = float(np.linalg.norm(u))
+            d_sq = d * d
+        if not (np.isfinite(norm_u) and np.isfinite(d_sq).all()):
             raise FloatingPointError(
                 "the pair differences of f overflowed at sigma = "
                 f"{sigma!r}; the objective's values exceed the "
@@ -707,7 +709,7 @@ class GuidedES:
                 self.converged = "flat"
             return None
         self._flat_run = 0
-        self._track_probe(d * d, probe_valid)
+        self._track_probe(d_sq, probe_valid)
         grad_u = u.copy() if self.bounds is not None else u
         if self._eta is None:
             self._eta = sigma / norm_u           # the first step is sigma long

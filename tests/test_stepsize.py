@@ -1,0 +1,177 @@
+"""The adaptive step (``step='auto'``, the default) and its safeguards."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from ges_minimize import PAPER_SETTINGS, GuidedES, Status, minimize_guided_es
+from ges_minimize._stepsize import line_search_ratio
+
+
+def rotated_quadratic(n, cond, seed):
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    H = Q @ np.diag(np.logspace(0, np.log10(cond), n)) @ Q.T
+    x_star = rng.standard_normal(n)
+    bias = rng.standard_normal(n)
+    bias /= np.linalg.norm(bias)
+    noise_rng = np.random.default_rng([seed, 1])
+
+    def f(x):
+        d = x - x_star
+        return 0.5 * float(d @ H @ d)
+
+    def surrogate(x):
+        g = H @ (x - x_star)
+        e = noise_rng.standard_normal(n)
+        return g + (0.5 * bias + 0.5 * e / np.linalg.norm(e)) * np.linalg.norm(g)
+
+    return f, surrogate, x_star
+
+
+# -- the line search along a step -------------------------------------------------
+
+@pytest.mark.parametrize("best", [0.25, 1.0, 3.0])
+def test_line_search_ratio_is_the_parabola_minimum(best):
+    c = 2.0                                     # phi(t) = c (t - best)^2
+    phi = lambda t: c * (t - best) ** 2
+    tau, slope_after = line_search_ratio(phi(0.0), phi(1.0), -2 * c * best)
+    assert_allclose(tau, best, rtol=1e-12)
+    assert_allclose(slope_after, 2 * c * (1 - best), rtol=1e-12, atol=1e-12)
+
+
+def test_line_search_ratio_without_curvature_is_infinite():
+    tau, slope_after = line_search_ratio(1.0, 0.5, -0.5)      # linear along the step
+    assert tau == np.inf and slope_after == -0.5
+
+
+# -- what the defaults promise --------------------------------------------------
+
+def test_default_is_the_adaptive_step_and_paper_settings_are_one_argument_away():
+    assert GuidedES(np.zeros(3)).adaptive
+    es = GuidedES(np.zeros(3), **PAPER_SETTINGS)
+    assert not es.adaptive and (es.n_pairs, es.subspace_dim, es.alpha) == (1, 1, 0.5)
+    # a learning rate alone selects the paper's fixed-rate rule
+    assert not GuidedES(np.zeros(3), learning_rate=0.1).adaptive
+    with pytest.raises(ValueError, match="learning_rate applies to the fixed-rate"):
+        GuidedES(np.zeros(3), step="auto", learning_rate=0.1)
+
+
+def test_paper_settings_repeat_the_explicit_fixed_rate_run_bit_for_bit():
+    f, surrogate, _ = rotated_quadratic(8, 2.0, 0)
+    a = minimize_guided_es(f, np.zeros(8), surrogate, maxiter=200, rng=5,
+                           **PAPER_SETTINGS)
+    f, surrogate, _ = rotated_quadratic(8, 2.0, 0)
+    b = minimize_guided_es(f, np.zeros(8), surrogate, maxiter=200, rng=5,
+                           step="sgd")
+    assert_array_equal(a.x, b.x)
+    assert (a.nfev, a.status) == (b.nfev, Status.MAXITER)
+
+
+@pytest.mark.parametrize("a, b", [(1e-3, 0.0), (1e3, -7.0), (1.0, 1e3)])
+def test_invariant_to_affine_transformations_of_f(a, b):
+    # the step is a ratio of differences of f: a f + b follows the same path
+    # up to rounding
+    f, surrogate, _ = rotated_quadratic(10, 30.0, 1)
+    ref = minimize_guided_es(f, np.zeros(10), surrogate, maxiter=60, rng=2)
+    f, surrogate, _ = rotated_quadratic(10, 30.0, 1)
+    res = minimize_guided_es(lambda x: a * f(x) + b, np.zeros(10),
+                             lambda x: a * surrogate(x), maxiter=60, rng=2)
+    assert_allclose(res.x, ref.x, rtol=1e-6, atol=1e-9)
+    assert res.nfev == ref.nfev
+
+
+@pytest.mark.parametrize("c", [1e-3, 1.0, 1e3])
+@pytest.mark.parametrize("s", [1e-2, 1.0, 1e2])
+def test_rescaled_sphere_converges_and_never_diverges(c, s):
+    # c * 0.5 |x/s - 1|^2 from x0 = 0, the initial sigma 0.1 left as it is
+    n = 20
+    bias = np.random.default_rng(0).standard_normal(n) * 0.3
+    f = lambda x: c * 0.5 * float(np.sum((x / s - 1.0) ** 2))
+    grad = lambda x: (c / s) * ((x / s - 1.0) + bias * np.linalg.norm(x / s - 1.0))
+    res = minimize_guided_es(f, np.zeros(n), grad, maxfev=100 * n, rng=0)
+    assert res.fun <= 1e-8 * f(np.zeros(n))
+    assert res.status in (Status.CONVERGED, Status.MAXFEV)
+    assert res.fun == f(res.x)
+
+
+def test_linear_convergence_on_an_ill_conditioned_quadratic():
+    # no noise floor: the gap keeps falling geometrically with the budget
+    gaps = []
+    for budget in (1000, 2000, 4000):
+        f, surrogate, _ = rotated_quadratic(10, 100.0, 3)
+        res = minimize_guided_es(f, np.zeros(10), surrogate, maxfev=budget, rng=0)
+        gaps.append(res.fun / f(np.zeros(10)))
+    assert gaps[0] < 1e-4
+    assert gaps[1] < 1e-2 * gaps[0] and gaps[2] < 1e-2 * gaps[1]
+
+
+def test_stops_by_itself_once_converged():
+    f = lambda x: 0.5 * float(np.sum((x - 1.0) ** 2))
+    res = minimize_guided_es(f, np.zeros(5), lambda x: x - 1.0 + 0.2,
+                             maxiter=100_000, rng=0)
+    assert res.status == Status.CONVERGED and res.success
+    assert res.nit < 5000 and res.fun < 1e-20
+    assert res.sigma <= 1e-12 * 0.1 * (1 + 1e-9)
+
+
+def test_flat_objective_stops_as_flat_not_as_success_at_a_random_point():
+    es = GuidedES(np.zeros(4), rng=0)
+    for _ in range(30):
+        if es.converged:
+            break
+        es.tell(np.full(len(es.ask()), 3.0))
+    assert es.converged == "flat"
+    assert_array_equal(es.x, np.zeros(4))          # never moved
+    assert es.sigma == 0.1 * 2 ** 10               # doubled at each flat iteration
+
+
+def test_a_step_that_makes_f_worse_is_taken_back():
+    # a cliff: beyond x[0] = 0.3 the objective is 100 higher
+    f = lambda x: float(np.sum((x - 1.0) ** 2)) + (100.0 if x[0] > 0.3 else 0.0)
+    es = GuidedES(np.zeros(3), sigma=0.5, rng=1)
+    for _ in range(200):
+        es.add_surrogate_grad(2 * (es.x - 1.0))
+        es.tell([f(p) for p in es.ask()])
+    assert es.n_reverted > 0
+    assert f(es.x_best) < 100
+    res = minimize_guided_es(f, np.zeros(3), lambda x: 2 * (x - 1.0),
+                             sigma=0.5, maxiter=200, rng=1)
+    assert res.fun < 100 and res.fun == f(res.x)
+
+
+def test_fixed_rate_divergence_is_detected_and_the_best_centre_returned():
+    f = lambda x: 0.5 * float(x @ x)
+    res = minimize_guided_es(f, np.ones(10), lambda x: x, step="sgd",
+                             learning_rate=50.0, maxiter=2000, rng=0)
+    assert res.status == Status.DIVERGED and not res.success
+    assert res.fun <= f(np.ones(10)) and res.fun == f(res.x)
+    assert res.nit < 2000
+
+
+def test_error_in_tell_leaves_the_adaptive_state_unchanged():
+    es = GuidedES(np.zeros(3), rng=0)
+    f = lambda x: float(np.sum((x - 1.0) ** 2))
+    for _ in range(5):
+        es.tell([f(p) for p in es.ask()])
+    before = (es.x, es.sigma, es._eta, es.nit, es.nfev, es.f_best)
+    points = es.ask()
+    with pytest.raises(FloatingPointError, match="overflowed"):
+        es.tell([1e308, 1e308, -1e308, -1e308])
+    after = (es.x, es.sigma, es._eta, es.nit, es.nfev, es.f_best)
+    assert_array_equal(before[0], after[0]) and before[1:] == after[1:]
+    es.tell([f(p) for p in points])                  # the same ask, told again
+    assert es.nit == 6
+
+
+def test_bounds_in_the_adaptive_mode_evaluate_the_centre_and_reach_the_face():
+    f = lambda x: 0.5 * float(np.sum((x - 1.0) ** 2))
+    es = GuidedES(np.zeros(4), bounds=[(-1, 0.5)] * 2 + [(-1, 2)] * 2, rng=0)
+    points = es.ask()
+    assert points.shape == (2 * es.n_pairs + 1, 4)
+    assert_array_equal(points[-1], es.x)
+    res = minimize_guided_es(f, np.zeros(4), lambda x: x - 1.0 + 0.3,
+                             bounds=[(-1, 0.5)] * 2 + [(-1, 2)] * 2,
+                             maxiter=400, rng=0)
+    assert_allclose(res.x, [0.5, 0.5, 1.0, 1.0], atol=1e-4)
+    assert res.nfev == 400 * 5 + 1 or res.status == Status.CONVERGED
