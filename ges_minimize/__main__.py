@@ -1,9 +1,10 @@
 """Demo: the paper's perturbed quadratic, ``python -m ges_minimize``.
 
-Runs Guided ES, vanilla ES and gradient descent on the surrogate on the
-perturbed quadratic of Maheswaranathan et al. (2019) (n = 1000, m = 2000,
-bias 1, noise 1.5) at the paper's settings, prints f - f* against the number
-of evaluations, and writes ``ges_demo.png`` when matplotlib is installed.
+Runs Guided ES at the library's defaults (no options) and at the paper's
+settings, vanilla ES and gradient descent on the surrogate on the perturbed
+quadratic of Maheswaranathan et al. (2019) (n = 1000, m = 2000, bias 1,
+noise 1.5), prints f - f* against the number of evaluations, and writes
+``ges_demo.png`` when matplotlib is installed.
 
 Options: ``--iterations N`` (default 10,000, the paper's), ``--seed S``,
 ``--out FILE``.
@@ -31,18 +32,22 @@ def _checkpoints(budget):
     return marks + [budget]
 
 
-def _run_es(problem, alpha, with_surrogate, iterations, seed, marks):
+def _run_es(problem, with_surrogate, budget, seed, marks, **options):
+    """f - f* at the first centre at or past each mark (not counted)."""
     curve = {}
 
     def record(intermediate_result):
-        if intermediate_result.nfev in marks:
-            curve[intermediate_result.nfev] = problem.fun(intermediate_result.x) - problem.f_star
+        for m in marks:
+            if m not in curve and intermediate_result.nfev >= m:
+                curve[m] = problem.fun(intermediate_result.x) - problem.f_star
 
     problem.reset_noise()
-    minimize_guided_es(problem.fun, problem.x0,
-                       problem.surrogate_grad if with_surrogate else None,
-                       alpha=alpha, maxiter=iterations, rng=seed,
-                       callback=record, **PAPER)
+    res = minimize_guided_es(problem.fun, problem.x0,
+                             problem.surrogate_grad if with_surrogate else None,
+                             maxfev=budget + 1, rng=seed, callback=record,
+                             **options)
+    for m in marks:                      # a run that stopped by itself
+        curve.setdefault(m, res.fun - problem.f_star)
     return curve
 
 
@@ -74,13 +79,15 @@ def main(argv=None):
     marks = _checkpoints(budget)
     print(f"Perturbed quadratic: n = {problem.n}, m = {problem.m}, bias 1.0, "
           f"noise 1.5, f* = {problem.f_star:.4f}; budget {budget} evaluations")
-    print("Paper's settings: sigma 0.1, alpha 0.5, beta 2, k 1, P 1, SGD 0.2\n")
+    print("Defaults: step='auto' (adapted step and sigma), k 10, P 2, alpha 0.75;\n"
+          "paper's settings: sigma 0.1, alpha 0.5, beta 2, k 1, P 1, SGD 0.2\n")
     start = time.perf_counter()
     curves = {
-        "Guided ES (alpha 0.5)": _run_es(problem, 0.5, True, args.iterations,
-                                         args.seed, marks),
-        "vanilla ES (alpha 1)": _run_es(problem, 1.0, False, args.iterations,
-                                        args.seed, marks),
+        "Guided ES, defaults": _run_es(problem, True, budget, args.seed, marks),
+        "Guided ES, paper (alpha 0.5)": _run_es(problem, True, budget, args.seed,
+                                                marks, alpha=0.5, **PAPER),
+        "vanilla ES, paper (alpha 1)": _run_es(problem, False, budget, args.seed,
+                                               marks, alpha=1.0, **PAPER),
         f"descent on surrogate (lr {DESCENT_RATE})": _run_descent(problem, budget, marks),
     }
     elapsed = time.perf_counter() - start

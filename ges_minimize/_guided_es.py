@@ -77,7 +77,8 @@ class GuidedES:
     x0 : array_like, shape (n,)
         Starting centre; finite, inside `bounds`.
     sigma : float, default 0.1
-        Scale of the perturbations, > 0: fixed with a fixed-rate `step`;
+        Scale of the perturbations, in [1e-100, 1e100]: fixed with a
+        fixed-rate `step`;
         with ``step='auto'`` the initial scale, after which it follows the
         adapted step length (see Notes).
     alpha : float or 'auto', optional
@@ -87,7 +88,7 @@ class GuidedES:
         online estimate of ``rho`` (see Notes). Default 0.75 with
         ``step='auto'``, the paper's 0.5 otherwise.
     beta : float or 'auto', default 2.0
-        Scale of the gradient estimate, > 0, for the fixed-rate rules (the
+        Scale of the gradient estimate, in (0, 1e100], for the fixed-rate rules (the
         adaptive step learns its length and does not use it). ``'auto'``
         uses, at every iteration, the ``beta`` of least expected squared
         error for the current ``alpha`` and estimated ``rho``
@@ -181,7 +182,9 @@ class GuidedES:
     next step also moves by the missing part of the last one. A step after
     which the estimate rose is taken back. ``sigma`` is a tenth of the last
     step's length (changing by at most a factor 2 per iteration) and
-    doubles when no pair resolves a difference. See
+    doubles when no pair resolves a difference. With two pairs or more, the
+    first pair probes the moving average of the recent guiding directions
+    while its slope stays well above the random pairs'. See
     `ges_minimize._stepsize` for the details and the references.
 
     **Order of a surrogate gradient.** In the paper's Algorithm 1 the

@@ -29,6 +29,16 @@ whose length ``eta`` is learnt from the values, never given by the user:
   their precision, as on a plateau of a piecewise-constant objective),
   ``sigma`` doubles, as P-RGF's safeguard does [1]_.
 
+- With two pairs or more and a guide, the first pair probes the moving
+  average (decay 0.8) of the unit guiding directions instead of a random
+  direction, while its squared slope ``d_1^2`` (a moving average) is at
+  least 8 times that of the random pairs, and at every tenth iteration to
+  measure it again. The average of recent surrogate gradients points along
+  the valleys that the single ones zigzag across, and the exact slope along
+  it lets the line search follow it, much as a search direction from a
+  guiding prior does in P-RGF [1]_ and the evolution path does in CMA-ES
+  [3]_. A guide no better than a random pair stops being probed.
+
 All of it is invariant to ``f -> a f + b`` (``a > 0``): ``tau`` is a ratio of
 differences of ``f``, and ``eta`` starts so that the first step has the
 length of the initial ``sigma``. A rescaling of ``x`` changes only how many
@@ -42,6 +52,8 @@ References
    arXiv:1906.06919.
 .. [2] J. Nocedal and S. J. Wright, "Numerical Optimization", 2nd ed.,
    Springer 2006, section 3.5 (interpolation in line searches).
+.. [3] N. Hansen, "The CMA evolution strategy: a tutorial", 2016.
+   arXiv:1604.00772.
 """
 
 import math
