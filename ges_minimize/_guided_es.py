@@ -584,8 +584,11 @@ class GuidedES:
             saved["_rho_estimator"] = copy.deepcopy(self._rho_estimator)
         try:
             if n_valid and k and alpha > 0 and self.estimate_rho:
-                self._rho_estimator.update(
-                    (f_plus - f_minus) / (2 * self.sigma), w_sq, alpha / self.n)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    # an overflow here raises below, where the step is made
+                    self._rho_estimator.update(
+                        (f_plus - f_minus) / (2 * self.sigma), w_sq,
+                        alpha / self.n)
                 self.rho = self._rho_estimator.rho
             if self.adaptive:
                 g = self._adaptive_update(eps, f_plus, f_minus, n_valid,
@@ -641,9 +644,10 @@ class GuidedES:
             self.step_norm = 0.0
             return None
         beta = self._choose_beta(alpha, k)
-        g = antithetic_estimate(eps, f_plus, f_minus, self.sigma, beta)
-        delta, step_state = self.step.update(g, self._step_state)
-        x_new = self._x + delta
+        with np.errstate(over="ignore", invalid="ignore"):
+            g = antithetic_estimate(eps, f_plus, f_minus, self.sigma, beta)
+            delta, step_state = self.step.update(g, self._step_state)
+            x_new = self._x + delta
         if self.bounds is not None:
             np.clip(x_new, *self.bounds, out=x_new)
         if not np.isfinite(x_new).all():

@@ -154,8 +154,11 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
         evaluation still run, so a run can take longer by about one
         iteration. A resumed run (see `checkpoint`) gets the budget anew.
     ftarget : float, optional
-        Stop once the estimate of ``f`` at the centre (``fun`` of the
-        intermediate result, see Notes) is at most `ftarget`.
+        Stop once ``f`` at the centre is at most `ftarget`: when the
+        estimate of ``f`` there (see Notes) is at most `ftarget`, ``f`` is
+        evaluated at the centre (counted in ``nfev``) and decides. With a
+        fixed `sigma` the estimate stays above ``f`` by ``O(sigma^2)``, so a
+        target below that bias is not seen.
     ftol : float, optional
         Stop when the mean of that estimate over the last `patience`
         iterations is lower than over the `patience` before by at most
@@ -255,11 +258,14 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
     ``x_t +/- eps_i``, and the step rule moves ``x_t`` along the estimate.
 
     The method does not evaluate ``f`` at the centre during the run (but for
-    ``jac=True``, where the call is made for the gradient anyway). The
-    ``fun`` given to callbacks and used by `ftarget` and `ftol` is then the
-    mean of the finite values at the ``2P`` points, ``f(x_t) + O(sigma^2)``
-    (never below ``f(x_t)`` for convex ``f``); with ``jac=True`` it is
-    ``f(x_t)`` exactly.
+    ``jac=True``, where the call is made for the gradient anyway, and in the
+    adaptive mode with bounds). The estimate used by `ftarget`, `ftol`,
+    the divergence test and the ``disp`` table is the mean of the finite
+    values at the ``2P`` points, ``f(x_t) + O(sigma^2)`` (never below
+    ``f(x_t)`` for convex ``f``); with ``jac=True`` it is ``f(x_t)``
+    exactly. ``intermediate_result.fun`` given to a callback is ``f`` at
+    ``intermediate_result.x``, evaluated (and counted in ``nfev``) only if
+    the callback reads it, and only while the callback runs.
 
     Points where `fun` returns NaN or infinity leave their pair out of the
     estimate; after ten consecutive iterations without a finite pair the run

@@ -548,3 +548,46 @@ def test_maxtime_stops_a_slow_run_with_its_status():
 def test_bad_maxtime(maxtime, error):
     with pytest.raises(error, match="maxtime"):
         minimize_guided_es(quad, np.zeros(3), maxtime=maxtime)
+
+
+# -- success is judged on f(res.x) ------------------------------------------------
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+@pytest.mark.parametrize("through_scipy", [False, True])
+def test_non_finite_objective_is_never_a_success(value, through_scipy):
+    grad = lambda x: (x - 1) + 0.5
+    if through_scipy:
+        res = minimize(lambda x: value, np.zeros(5), method=minimize_guided_es,
+                       jac=grad, tol=1e-8,
+                       options={"patience": 5, "rng": 0, "maxiter": 100})
+    else:
+        res = minimize_guided_es(lambda x: value, np.zeros(5), grad,
+                                 maxiter=100, rng=0, tol=1e-8, patience=5)
+    assert not res.success and res.status == Status.NONFINITE
+
+
+@pytest.mark.parametrize("step, sigma, ftargets", [
+    ("auto", 0.5, (1e-1, 1e-3, 1e-6)),
+    ("sgd", 0.05, (1e-1, 1e-2)),      # a fixed sigma: the estimate's bias stays
+])
+def test_ftarget_success_means_f_at_res_x_is_below_it(step, sigma, ftargets):
+    # the pairs' mean overestimates f for this convex f, the centre decides
+    for ftarget in ftargets:
+        res = minimize_guided_es(quad, np.zeros(3), biased, ftarget=ftarget,
+                                 step=step, sigma=sigma, maxiter=20_000, rng=0)
+        assert res.status == Status.FTARGET and res.success
+        assert res.fun <= ftarget and res.fun == quad(res.x)
+
+
+def test_failed_tell_does_not_count_its_pairs_twice():
+    # a fixed rate that overflows the centre: the rho estimate and beta
+    # are as before the call, and the same values can be told again
+    es = GuidedES(np.ones(4), step="sgd", alpha="auto", beta="auto", rng=0)
+    es.add_surrogate_grad(np.ones(4))
+    es.ask()
+    values = [1.7e308, -1.7e308]         # their difference overflows
+    seen, beta = es._rho_estimator.n_pairs_seen, es.current_beta
+    with pytest.raises(FloatingPointError, match="non-finite centre"):
+        es.tell(values)
+    assert es._rho_estimator.n_pairs_seen == seen and es.current_beta == beta
+    assert es.nit == 0 and es.nfev == 0 and es._pending is not None
