@@ -115,14 +115,16 @@ class GuidedES:
     bounds : None, sequence of (min, max) pairs, or scipy.optimize.Bounds
         Box constraints; ``None`` entries mean unbounded. No point asked for
         ever leaves the box and the centre is projected back onto it.
-    self_guided : bool or float, default False
+    self_guided : bool, float or None, default None
         Guide the search by the method's own past gradient estimates
         (Self-Guided ES [2]_, [3]_): after every update, an exponential
         moving average of the estimates, ``m <- decay * m + g``, joins the
         guiding buffer. ``True`` uses ``decay = SELF_GUIDED_DECAY`` (0.97,
         a memory of about 30 iterations); a float in [0, 1) sets the decay
         (0 adds each estimate alone). Surrogate gradients, if any are
-        given, share the same buffer of `subspace_dim` vectors. See Notes.
+        given, share the same buffer of `subspace_dim` vectors. None (the
+        default): on with ``step='auto'``, off with the fixed-rate rules
+        (the paper's method). See Notes.
     rng : None, int or numpy.random.Generator
         Source of all randomness; a fixed seed repeats a run exactly.
     estimate_rho : bool or None, default None
@@ -302,7 +304,7 @@ class GuidedES:
 
     def __init__(self, x0, *, sigma=0.1, alpha=None, beta=2.0, n_pairs=None,
                  subspace_dim=None, step=None, learning_rate=None, bounds=None,
-                 self_guided=False, rng=None, estimate_rho=None):
+                 self_guided=None, rng=None, estimate_rho=None):
         x = check_x0(x0)
         n = x.size
         self.n = n
@@ -332,6 +334,8 @@ class GuidedES:
         self.alpha = _auto_or(alpha, "alpha", dict(low=0, high=1))
         self.beta = _auto_or(beta, "beta", dict(low=0, low_open=True,
                                                 high=1e100))
+        if self_guided is None:
+            self_guided = self.adaptive
         if isinstance(self_guided, (bool, np.bool_)):
             self._self_decay = SELF_GUIDED_DECAY if self_guided else None
         else:

@@ -75,7 +75,7 @@ DEFAULT_MAXITER = 10_000
 def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
                        sigma=0.1, alpha=None, beta=2.0, n_pairs=None,
                        subspace_dim=None, step=None, learning_rate=None,
-                       self_guided=False, estimate_rho=None, maxiter=None,
+                       self_guided=None, estimate_rho=None, maxiter=None,
                        maxfev=None, maxtime=None, ftarget=None, ftol=None,
                        xtol=None, patience=100, tol=None, bounds=None,
                        callback=None, rng=None, disp=False, n_jobs=None,
@@ -133,10 +133,11 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
         see `GuidedES`). ``alpha='auto'`` chooses alpha at every iteration
         from an online estimate of the guide's correlation ``rho`` with the
         true gradient, made from the values the method evaluates anyway.
-    self_guided : bool or float, default False
+    self_guided : bool, float or None, default None
         Also guide the search by a moving average of the method's own
         gradient estimates (Self-Guided ES; a float sets the average's
-        decay, see `GuidedES`); usable without any surrogate.
+        decay, see `GuidedES`); usable without any surrogate. None: on with
+        ``step='auto'``, off with the fixed-rate rules.
     estimate_rho : bool or None, default None
         Keep the online estimate ``rho`` (reported in the results); None:
         only when `alpha` or `beta` is ``'auto'`` (see `GuidedES`).

@@ -54,7 +54,7 @@ def failing_after(calls, fun):
     dict(surrogate_grad=biased),
     dict(surrogate_grad=biased, step="sgd", alpha="auto", ftol=1e-9, patience=5),
     dict(jac=True),
-    dict(surrogate_grad=biased, bounds=[(-1, 0.8)] * 4, xtol=1e-12, patience=4),
+    dict(surrogate_grad=biased, bounds=[(-1, 0.8)] * 4, xtol=1e-12, patience=12),
     dict(self_guided=True, ftarget=1e-4),
 ])
 @pytest.mark.parametrize("every", [1, 7])

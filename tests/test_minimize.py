@@ -86,10 +86,13 @@ def test_matches_the_ask_tell_loop():
 
 
 def test_no_surrogate_is_vanilla_es():
-    res = minimize_guided_es(quad, np.zeros(4), maxiter=30, rng=3)
+    # without a surrogate and without the self-guided buffer (on by default
+    # with step='auto'), the search is vanilla ES, as with alpha = 1
+    res = minimize_guided_es(quad, np.zeros(4), maxiter=30, rng=3,
+                             self_guided=False)
     alpha1 = minimize_guided_es(quad, np.zeros(4), biased, alpha=1.0,
-                                maxiter=30, rng=3)
-    es = GuidedES(np.zeros(4), alpha=1.0, rng=3)
+                                maxiter=30, rng=3, self_guided=False)
+    es = GuidedES(np.zeros(4), alpha=1.0, rng=3, self_guided=False)
     for _ in range(30):
         es.tell([quad(p) for p in es.ask()])
     assert_array_equal(res.x, es.x)

@@ -71,14 +71,22 @@ def test_paper_settings_repeat_the_explicit_fixed_rate_run_bit_for_bit():
 @pytest.mark.parametrize("a, b", [(1e-3, 0.0), (1e3, -7.0), (1.0, 1e3)])
 def test_invariant_to_affine_transformations_of_f(a, b):
     # the step is a ratio of differences of f: a f + b follows the same path
-    # up to rounding
-    f, surrogate, _ = rotated_quadratic(10, 30.0, 1)
-    ref = minimize_guided_es(f, np.zeros(10), surrogate, maxiter=60, rng=2)
-    f, surrogate, _ = rotated_quadratic(10, 30.0, 1)
-    res = minimize_guided_es(lambda x: a * f(x) + b, np.zeros(10),
-                             lambda x: a * surrogate(x), maxiter=60, rng=2)
-    assert_allclose(res.x, ref.x, rtol=1e-6, atol=1e-9)
-    assert res.nfev == ref.nfev
+    # up to rounding, which the accept/reject decisions later amplify, so
+    # the early path is compared closely and the result by its accuracy
+    def run(scale, shift, iterations):
+        f, surrogate, _ = rotated_quadratic(10, 30.0, 1)
+        es = GuidedES(np.zeros(10), rng=2)
+        for _ in range(iterations):
+            es.add_surrogate_grad(scale * surrogate(es.x))
+            es.tell([scale * f(p) + shift for p in es.ask()])
+        return es.x, f(es.x) / f(np.zeros(10))
+
+    x_ref, _ = run(1.0, 0.0, 15)
+    x, _ = run(a, b, 15)
+    assert_allclose(x, x_ref, rtol=1e-6, atol=1e-9)
+    gaps = [run(*ab, 400)[1] for ab in ((1.0, 0.0), (a, b))]
+    limit = 1e-10 if b == 0 else 1e-6      # + b costs digits of f
+    assert max(gaps) < limit
 
 
 @pytest.mark.parametrize("c", [1e-3, 1.0, 1e3])
@@ -95,14 +103,15 @@ def test_rescaled_sphere_converges_and_never_diverges(c, s):
     assert res.fun == f(res.x)
 
 
-def test_linear_convergence_on_an_ill_conditioned_quadratic():
+@pytest.mark.parametrize("seed", [3, 4])
+def test_linear_convergence_on_an_ill_conditioned_quadratic(seed):
     # no noise floor: the gap keeps falling geometrically with the budget
     gaps = []
-    for budget in (1000, 2000, 4000):
-        f, surrogate, _ = rotated_quadratic(10, 100.0, 3)
+    for budget in (600, 1200, 1800):
+        f, surrogate, _ = rotated_quadratic(10, 100.0, seed)
         res = minimize_guided_es(f, np.zeros(10), surrogate, maxfev=budget, rng=0)
         gaps.append(res.fun / f(np.zeros(10)))
-    assert gaps[0] < 1e-4
+    assert gaps[0] < 1e-2
     assert gaps[1] < 1e-2 * gaps[0] and gaps[2] < 1e-2 * gaps[1]
 
 
