@@ -81,11 +81,11 @@ def _spec(quick):
                            budget=100 * nn, scalings=_grid()),
         )
     n3, nn = 50, 50
-    slow2 = dict(cma=2, cma_grad=2, ngopt=2)
     return dict(
         quadratic=dict(kind="surrogate", problems=[("quadratic", "paper", dict(n=1000, m=2000))],
-                       seeds=5, budget=20_000, scalings=SCALINGS, caps=slow2,
-                       scaled_seeds=2, scaled_caps=dict(cma=1, cma_grad=1, ngopt=1)),
+                       seeds=5, budget=20_000, scalings=SCALINGS,
+                       caps=dict(cma=1, cma_grad=2, ngopt=1),
+                       scaled_seeds=1, scaled_caps=dict(cma=1, cma_grad=1, ngopt=1)),
         logistic=dict(kind="surrogate", problems=[("logistic", "logistic", dict(n=100, m=1000))],
                       seeds=5, budget=10_000, scalings=SCALINGS, caps=dict(ngopt=3),
                       scaled_seeds=3, scaled_caps=dict(ngopt=2)),
