@@ -74,7 +74,7 @@ def test_api_page_lists_every_public_name():
         current = re.match(r"\.\. (?:currentmodule|module):: (\S+)", line)
         if current:
             module = current.group(1)
-        entry = re.match(r"\.\. auto(?:function|class):: (\S+)", line)
+        entry = re.match(r"\.\. (?:auto(?:function|class|data)|data):: (\S+)", line)
         if entry:
             name = entry.group(1)
             qualified.add(name if name.startswith("ges_minimize.")
