@@ -402,6 +402,7 @@ class GuidedES:
         self._eta = None
         self._last_step = None
         self._flat_run = 0
+        self._exact_centre_needed = self.adaptive
         # with bounds: coordinates on a bound that the estimate pushes out
         self._blocked = None
         self._masked_ask = False
@@ -496,9 +497,17 @@ class GuidedES:
 
     @property
     def evaluates_centre(self):
-        """Whether `ask` adds the centre as a last row (the adaptive mode
-        with bounds, where clipped pairs do not estimate f at the centre)."""
-        return self.adaptive and self.bounds is not None
+        """Whether `ask` adds the centre as a last row.
+
+        In the adaptive mode: at the first iteration and after a step was
+        taken back, so that the next step is judged against ``f`` itself
+        there (an estimate made with a ``sigma`` far larger than the
+        problem's scale overstates ``f`` by ``O(sigma^2)`` and could let a
+        bad step pass), and at every iteration with bounds, where clipped
+        pairs do not estimate ``f`` at the centre.
+        """
+        return self.adaptive and (self.bounds is not None
+                                  or self._exact_centre_needed)
 
     def _wants_probe(self, k):
         """Whether this iteration's first pair probes the guide's average.
@@ -573,7 +582,8 @@ class GuidedES:
         if surrogate_grad is not None:
             surrogate_grad = check_vector(surrogate_grad, "surrogate_grad", self.n)
         eps, _, alpha, w_sq, k = self._pending
-        f_centre = f[-1] if self.evaluates_centre else None
+        with_centre = self.evaluates_centre
+        f_centre = f[-1] if with_centre else None
         f = f[:2 * self.n_pairs]
         half = self.n_pairs
         f_plus, f_minus = f[:half], f[half:]
@@ -616,7 +626,7 @@ class GuidedES:
                 self.f_best, self.x_best = self.fun_estimate, self._centre_told
         self.n_valid_pairs = n_valid
         self.nit += 1
-        self.nfev += 2 * half + self.evaluates_centre
+        self.nfev += 2 * half + with_centre
         self._pending = None
         if self._self_decay is not None and g is not None and np.any(g):
             if self._self_direction is None:
@@ -674,6 +684,7 @@ class GuidedES:
                 self._x = last[3]
                 self._eta /= AUTO_MAX_FACTOR
                 self.n_reverted += 1
+                self._exact_centre_needed = True
             self._last_step = None
             self.sigma = sigma / 2
             self.step_norm = 0.0
@@ -705,6 +716,7 @@ class GuidedES:
                 self._x = x_before
                 self._last_step = None
                 self.n_reverted += 1
+                self._exact_centre_needed = True
                 length = float(np.linalg.norm(delta_last)) * factor
                 self.sigma = min(max(AUTO_SIGMA_RATIO * length, sigma / 2),
                                  2 * sigma)
@@ -761,6 +773,7 @@ class GuidedES:
                 "the adaptive step overflowed: the objective's values or "
                 "their differences exceed the floating-point range")
         self._last_step = (slope, delta, f_here, self._x, exact)
+        self._exact_centre_needed = False
         self._x = x_new
         self.step_norm = length
         self.sigma = min(max(AUTO_SIGMA_RATIO * length, sigma / 2), 2 * sigma)

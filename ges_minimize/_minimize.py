@@ -444,13 +444,18 @@ class _Loop:
         self.grad_at = grad_at
         self.fun_and_grad = fun_and_grad
         self.extra_nfev = 0          # evaluations outside the pairs
-        self.fevs_per_iteration = 2 * es.n_pairs + (1 if fun_and_grad else 0)
         self._known = None           # (x, f(x)) of the last centre evaluated
         self.callback_reads_fun = False
 
     @property
     def nfev(self):
         return self.es.nfev + self.extra_nfev
+
+    @property
+    def fevs_per_iteration(self):
+        """Evaluations the next iteration makes."""
+        es = self.es
+        return 2 * es.n_pairs + es.evaluates_centre + (1 if self.fun_and_grad else 0)
 
     def value_at(self, x):
         """``f(x)``, evaluated (and counted) unless it is already known."""

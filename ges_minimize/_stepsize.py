@@ -21,7 +21,11 @@ whose length ``eta`` is learnt from the values, never given by the user:
 - A step after which the estimate of ``f`` rose is taken back: the centre
   returns to where it was (the pairs drawn around the rejected centre are
   not used) and ``eta`` shrinks. The centre's estimated value therefore
-  never increases, and the run cannot diverge.
+  never increases, and the run cannot diverge. At the first iteration and
+  after a step taken back, ``f`` itself is evaluated at the centre (one
+  extra evaluation): an estimate made with a ``sigma`` much larger than the
+  problem's scale overstates ``f`` by ``O(sigma^2)`` and could let a bad
+  step pass, which the exact value prevents for convex ``f``.
 - ``sigma`` follows the step length, ``sigma = AUTO_SIGMA_RATIO * |delta|``
   (changing by at most a factor 2 per iteration), so that the bias of the
   centre estimate, ``O(sigma^2)``, stays a small fraction of the decrease a

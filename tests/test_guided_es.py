@@ -22,7 +22,7 @@ def _step(es, surrogate=True):
 
 
 def test_ask_shape_order_and_repeat():
-    es = GuidedES(np.ones(4), n_pairs=3, rng=0)
+    es = GuidedES(np.ones(4), n_pairs=3, step="sgd", rng=0)
     points = es.ask()
     assert points.shape == (6, 4)
     assert_allclose(points[:3] + points[3:], 2 * np.ones((3, 4)))  # x +/- eps
@@ -30,6 +30,26 @@ def test_ask_shape_order_and_repeat():
     es.tell(np.zeros(6))
     assert (es.nit, es.nfev, es.njev) == (1, 6, 0)
     assert not np.array_equal(es.ask(), points)
+
+
+def test_adaptive_mode_asks_for_the_centre_when_it_needs_f_there():
+    # first iteration and after a step taken back: a last row, the centre
+    f = lambda x: float(np.sum((x - 1.0) ** 2)) + (100.0 if x[0] > 0.3 else 0.0)
+    es = GuidedES(np.zeros(3), sigma=0.5, rng=1)
+    rows, reverted = 0, []
+    for _ in range(60):
+        centre_row = es.evaluates_centre
+        points = es.ask()
+        assert len(points) == 2 * es.n_pairs + centre_row
+        if centre_row:
+            assert_array_equal(points[-1], es.x)
+        rows += len(points)
+        before = es.n_reverted
+        es.tell([f(p) for p in points])
+        reverted.append(es.n_reverted > before)
+        if reverted[-1]:
+            assert es.evaluates_centre       # f at the restored centre next
+    assert any(reverted) and es.nfev == rows
 
 
 def test_one_update_is_sgd_on_the_estimate():

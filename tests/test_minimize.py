@@ -69,7 +69,8 @@ def test_same_seed_repeats_exactly_and_other_seed_differs():
 
 
 def test_result_fields_and_counts():
-    res = minimize_guided_es(quad, np.zeros(3), biased, n_pairs=3, maxiter=7, rng=0)
+    res = minimize_guided_es(quad, np.zeros(3), biased, n_pairs=3, maxiter=7,
+                             step="sgd", rng=0)
     assert (res.nit, res.nfev, res.njev) == (7, 7 * 6 + 1, 7)
     assert res.status == Status.MAXITER == 1 and not res.success
     assert res.message == "Maximum number of iterations has been exceeded."
@@ -170,10 +171,11 @@ def test_callback_styles_and_intermediate_result():
         new_style.append(intermediate_result)
         funs.append(intermediate_result.fun)     # f at x, evaluated on demand
 
+    options = {"maxiter": 5, "rng": 0, "step": "sgd", "n_pairs": 2}
     minimize(quad, np.zeros(3), method=minimize_guided_es, jac=biased,
-             callback=cb_new, options={"maxiter": 5, "rng": 0})
+             callback=cb_new, options=options)
     minimize(quad, np.zeros(3), method=minimize_guided_es, jac=biased,
-             callback=lambda xk: old_style.append(xk), options={"maxiter": 5, "rng": 0})
+             callback=lambda xk: old_style.append(xk), options=options)
     assert [r.nit for r in new_style] == [1, 2, 3, 4, 5]
     # 2P = 4 values per iteration, and the centre once the callback read f
     assert [r.nfev for r in new_style] == [4, 9, 14, 19, 24]
@@ -186,6 +188,7 @@ def test_callback_styles_and_intermediate_result():
 def test_intermediate_fun_not_read_costs_nothing():
     seen = []
     res = minimize_guided_es(quad, np.zeros(3), biased, maxiter=5, rng=0,
+                             step="sgd", n_pairs=2,
                              callback=lambda intermediate_result: seen.append(
                                  intermediate_result.nfev))
     assert seen == [4, 8, 12, 16, 20] and res.nfev == 21
@@ -222,10 +225,19 @@ def test_stopiteration_equals_maxiter(style):
 # -- termination criteria -------------------------------------------------------
 
 def test_maxfev_is_never_exceeded():
-    res = minimize_guided_es(quad, np.zeros(3), biased, n_pairs=3, maxfev=50, rng=0)
+    res = minimize_guided_es(quad, np.zeros(3), biased, n_pairs=3, maxfev=50,
+                             step="sgd", rng=0)
     assert res.status == Status.MAXFEV and res.nfev <= 50
     assert res.nfev == 8 * 6 + 1         # the next iteration would need 6 more
     assert res.message.startswith("Maximum number of function evaluations")
+
+
+@pytest.mark.parametrize("maxfev", [7, 50, 333])
+def test_adaptive_mode_counts_every_evaluation_and_keeps_maxfev(maxfev):
+    calls = []
+    f = lambda x: calls.append(1) or quad(x)
+    res = minimize_guided_es(f, np.zeros(3), biased, maxfev=maxfev, rng=0)
+    assert res.nfev == len(calls) <= maxfev
 
 
 def test_ftarget():
@@ -381,7 +393,7 @@ def test_vectorized_final_value_uses_a_column():
         return 0.5 * np.sum((X - 1.0) ** 2, axis=0)
 
     res = minimize_guided_es(f_cols, np.zeros(3), biased, vectorized=True,
-                             n_pairs=2, maxiter=5, rng=0)
+                             n_pairs=2, maxiter=5, step="sgd", rng=0)
     assert calls[-1] == (3, 1) and set(calls[:-1]) == {(3, 4)}
     assert res.fun == pytest.approx(quad(res.x), rel=1e-12)
     with pytest.raises(ValueError, match="vectorized"):
