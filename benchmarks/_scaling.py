@@ -98,7 +98,7 @@ def measure_overhead(n=1000, iterations=10_000, quadratic_iterations=None,
     """Rows: objective, k, P, iterations, library and bare seconds per
     iteration, their ratio, and whether both loops end at the same x.
 
-    The k = 1, P = 1 rows reuse the issue-2 measurement in
+    The k = 1, P = 1 rows reuse the measurement of
     ``benchmarks/overhead.py`` (its bare loop, its library call, its two
     objectives: the paper's perturbed quadratic and a cheap sphere) when that
     module is present; the k = 10, P = 10 row uses `bare_loop` above.
