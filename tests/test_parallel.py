@@ -213,7 +213,9 @@ def test_dask_sends_fun_and_args_once(dask_client):
 # -- faults --------------------------------------------------------------------
 
 def fresh_es():
-    es = GuidedES(np.zeros(N), n_pairs=3, rng=3)
+    # the fixed-rate rule: its asks are exactly the 2P = 6 points (the
+    # adaptive mode adds the centre at its first iteration)
+    es = GuidedES(np.zeros(N), n_pairs=3, step="sgd", rng=3)
     es.add_surrogate_grad(surrogate(es.x))
     return es
 
