@@ -593,11 +593,13 @@ class GuidedES:
         if n_valid < half:
             eps, f_plus, f_minus = eps[valid], f_plus[valid], f_minus[valid]
             w_sq = w_sq[valid]
+        centre = self._x                      # the centre the points were around
+        update_rho = bool(n_valid and k and alpha > 0 and self.estimate_rho)
         saved = dict(self.__dict__)           # the updates replace, not mutate
-        if self.estimate_rho:
+        if update_rho:                        # ... but for this one
             saved["_rho_estimator"] = copy.deepcopy(self._rho_estimator)
         try:
-            if n_valid and k and alpha > 0 and self.estimate_rho:
+            if update_rho:
                 with np.errstate(over="ignore", invalid="ignore"):
                     # an overflow here raises below, where the step is made
                     self._rho_estimator.update(
@@ -623,7 +625,7 @@ class GuidedES:
                 self.f_first = self.fun_estimate
                 self.first_spread = float(np.ptp(finite))
             if self.fun_estimate < self.f_best:
-                self.f_best, self.x_best = self.fun_estimate, self._centre_told
+                self.f_best, self.x_best = self.fun_estimate, centre
         self.n_valid_pairs = n_valid
         self.nit += 1
         self.nfev += 2 * half + with_centre
@@ -641,19 +643,18 @@ class GuidedES:
 
     def _track_probe(self, d_sq, probe_valid):
         """Update the moving averages of the squared pair slopes."""
-        w = AUTO_PROBE_WEIGHT
+        def average(old, new):
+            w = AUTO_PROBE_WEIGHT
+            return new if np.isnan(old) else (1 - w) * old + w * new
+
         if probe_valid:
-            self._probe_gain = (d_sq[0] if np.isnan(self._probe_gain)
-                                else (1 - w) * self._probe_gain + w * d_sq[0])
+            self._probe_gain = average(self._probe_gain, float(d_sq[0]))
             d_sq = d_sq[1:]
         if d_sq.size:
-            mean = float(d_sq.mean())
-            self._random_gain = (mean if np.isnan(self._random_gain)
-                                 else (1 - w) * self._random_gain + w * mean)
+            self._random_gain = average(self._random_gain, float(d_sq.mean()))
 
     def _fixed_rate_update(self, eps, f_plus, f_minus, n_valid, k, alpha):
         """The paper's update: the step rule applied to the estimate."""
-        self._centre_told = self._x
         if not n_valid:
             self.step_norm = 0.0
             return None
@@ -676,7 +677,6 @@ class GuidedES:
                          probe_valid):
         """``step='auto'``: see `ges_minimize._stepsize` for the rule."""
         sigma = self.sigma
-        self._centre_told = self._x
         last = self._last_step
         if not n_valid or (f_centre is not None and not np.isfinite(f_centre)):
             # nothing finite around this centre: go back if it was a step

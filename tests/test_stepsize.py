@@ -185,8 +185,11 @@ def test_bounds_in_the_adaptive_mode_evaluate_the_centre_and_reach_the_face():
     points = es.ask()
     assert points.shape == (2 * es.n_pairs + 1, 4)
     assert_array_equal(points[-1], es.x)
-    res = minimize_guided_es(f, np.zeros(4), lambda x: x - 1.0 + 0.3,
+    calls = []
+    res = minimize_guided_es(lambda x: calls.append(1) or f(x), np.zeros(4),
+                             lambda x: x - 1.0 + 0.3,
                              bounds=[(-1, 0.5)] * 2 + [(-1, 2)] * 2,
                              maxiter=400, rng=0)
     assert_allclose(res.x, [0.5, 0.5, 1.0, 1.0], atol=1e-4)
-    assert res.nfev == 400 * 5 + 1 or res.status == Status.CONVERGED
+    # 2P + 1 = 5 evaluations per iteration, and one or two at the end
+    assert res.nfev == len(calls) and 5 * res.nit < res.nfev <= 5 * res.nit + 2
