@@ -207,6 +207,42 @@ class Rescaled:
         return f"{self.base.describe()}, f x {self.c:g}, x x {self.s:g}"
 
 
+class Uninformative:
+    """A smooth problem whose surrogate carries no information on the gradient.
+
+    The surrogate is ``|grad| u`` with ``u`` a fresh random unit vector per
+    call (stream ``default_rng([seed, 2])``): of the gradient's size, but
+    independent of its direction. Everything else is the wrapped problem's.
+    It measures what a useless surrogate costs against running without one.
+    """
+
+    def __init__(self, problem):
+        self.base = problem
+        for name in ("n", "seed", "x0", "x_scale", "f_star", "x_star"):
+            setattr(self, name, getattr(problem, name))
+        self.reset_noise()
+
+    def fun(self, x):
+        return self.base.fun(x)
+
+    def gap(self, x):
+        return self.base.gap(x)
+
+    def grad(self, x):
+        return self.base.grad(x)
+
+    def surrogate_grad(self, x):
+        return _unit(self._noise, self.n) * np.linalg.norm(self.base.grad(x))
+
+    def reset_noise(self):
+        self.base.reset_noise()
+        self._noise = np.random.default_rng([self.seed, 2])
+
+    def describe(self):
+        text = self.base.describe()
+        return text[:text.rindex(";")] + "; surrogate |grad| times a random unit vector"
+
+
 class PaperQuadratic(FastQuadratic):
     """The paper's perturbed quadratic, with the suite's interface."""
 

@@ -313,10 +313,12 @@ def method_table(kind):
 
     Parameters
     ----------
-    kind : {"surrogate", "none", "rescaling"}
+    kind : {"surrogate", "none", "useless", "rescaling"}
         ``"surrogate"``: families with a surrogate gradient; ``"none"``: the
-        no-surrogate family; ``"rescaling"``: the rescaling grid (the
-        library's defaults and CMA-ES with ``gradf`` only).
+        no-surrogate family; ``"useless"``: a surrogate independent of the
+        gradient, against vanilla ES with the library's adaptive step
+        (``alpha=1``); ``"rescaling"``: the rescaling grid (the library's
+        defaults and CMA-ES with ``gradf`` only).
     """
     p = functools.partial
     lib_defaults = Method("defaults", "Guided ES, library defaults", "library", CENTRE,
@@ -328,6 +330,14 @@ def method_table(kind):
     cma = Method("cma", "pycma CMA-ES", "peer", BEST, p(run_cma, with_gradient=False))
     ngopt = Method("ngopt", "nevergrad NGOpt", "peer", BEST, run_ngopt)
     powell = Method("powell", "scipy Powell", "peer", BEST, p(run_scipy, method="Powell"))
+    if kind == "useless":
+        return [
+            lib_defaults,
+            Method("vanilla_auto", "Vanilla ES, library defaults with alpha=1 (no surrogate)",
+                   "library", CENTRE, p(run_library, guided=False, alpha=1.0)),
+            Method("defaults_none", "Guided ES, library defaults (no surrogate)", "library",
+                   CENTRE, p(run_library, guided=False)),
+            cma_grad, cma]
     if kind == "none":
         return [
             Method("defaults", "Guided ES, library defaults (no surrogate)", "library",

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 
 __all__ = ["summarise", "best_peer", "quality_table", "ratio_table",
-           "convergence_figure", "machine_info", "fmt_gap", "fmt_evals"]
+           "convergence_figure", "machine_info", "run_stamp", "fmt_gap", "fmt_evals"]
 
 
 def fmt_gap(x):
@@ -156,6 +156,12 @@ def source_digest():
             with open(os.path.join(root, name), "rb") as fh:
                 h.update(name.encode() + b"\0" + fh.read())
     return h.hexdigest()[:12]
+
+
+def run_stamp():
+    """When a family ran, and on which library sources: ``'date, sha256 ...'``."""
+    return (f"{datetime.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}, "
+            f"sources {source_digest()}")
 
 
 def machine_info():

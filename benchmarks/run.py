@@ -15,7 +15,9 @@ and x / 100); a sign-activation network on digits with the straight-through
 gradient; the unrolled optimisation of ``examples/unrolled_optimization.py``
 with its truncated gradient; the black-box attack of
 ``examples/blackbox_attack.py`` with its transfer gradient; no surrogate at
-all; and the rescaling grid (3 problems x 3 value scales x 3 x scales).
+all; a useless surrogate (of the gradient's size, random direction) against
+vanilla ES with the same adaptive step; and the rescaling grid (3 problems x
+3 value scales x 3 x scales).
 Methods: `benchmarks._methods.method_table`. Data profile:
 `benchmarks._profile`. Independent runs go to a ``joblib.Parallel`` pool
 (``--jobs``, default 2), each on one BLAS thread.
@@ -38,7 +40,7 @@ from ._profile import data_profile
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAMILIES = ("quadratic", "logistic", "illcond", "signnet", "unrolled", "attack",
-            "nosurrogate", "rescaling")
+            "nosurrogate", "useless", "rescaling")
 TITLES = dict(
     quadratic="Perturbed quadratic (the paper's problem)",
     logistic="Logistic regression with a subsampled float16 surrogate",
@@ -47,6 +49,8 @@ TITLES = dict(
     unrolled="Unrolled optimisation with a truncated gradient",
     attack="Black-box attack with a transfer gradient",
     nosurrogate="No surrogate: self-guided modes against CMA-ES",
+    useless="A useless surrogate against none: the defaults and vanilla ES with the "
+            "same adaptation",
     rescaling="Rescaling grid: the library's defaults against CMA-ES with gradf")
 SCALINGS = ((1.0, 1.0), (1e3, 1.0), (1.0, 1e-2))          # (c, s): g(x) = c f(x / s)
 GRID_C, GRID_S = (1e-3, 1.0, 1e3), (1e-2, 1.0, 1e2)
@@ -77,6 +81,8 @@ def _spec(quick):
                         scalings=SCALINGS[:1]),
             nosurrogate=dict(kind="none", problems=_none_problems(nn), seeds=1, budget=500,
                              scalings=SCALINGS[:1]),
+            useless=dict(kind="useless", problems=_useless_problems(nn), seeds=1,
+                         budget=500, scalings=SCALINGS[:1]),
             rescaling=dict(kind="rescaling", problems=_grid_problems(nn), seeds=1,
                            budget=100 * nn, scalings=_grid()),
         )
@@ -102,6 +108,8 @@ def _spec(quick):
         attack=dict(kind="surrogate", images=10, budget=400, seeds=1, scalings=SCALINGS[:1]),
         nosurrogate=dict(kind="none", problems=_none_problems(nn), seeds=5, budget=200 * nn,
                          scalings=SCALINGS[:1], caps=dict(ngopt=3)),
+        useless=dict(kind="useless", problems=_useless_problems(nn), seeds=5,
+                     budget=200 * nn, scalings=SCALINGS[:1]),
         rescaling=dict(kind="rescaling", problems=_grid_problems(nn), seeds=3,
                        budget=200 * nn, scalings=_grid()),
     )
@@ -111,6 +119,13 @@ def _none_problems(n):
     return [("sphere", "sphere", dict(n=n, bias=None, noise=None)),
             ("quadratic 1e3", "rotated", dict(n=n, cond=1e3, bias=None, noise=None)),
             ("Rosenbrock", "rosenbrock", dict(n=n, bias=None, noise=None))]
+
+
+def _useless_problems(n):
+    return [("sphere", "sphere", dict(n=n, bias=0.0, noise=0.0, useless=True)),
+            ("quadratic 1e3", "rotated", dict(n=n, cond=1e3, bias=0.0, noise=0.0,
+                                              useless=True)),
+            ("Rosenbrock", "rosenbrock", dict(n=n, bias=0.0, noise=0.0, useless=True))]
 
 
 def _grid_problems(n):
@@ -132,8 +147,11 @@ def build(factory, kwargs, seed, c=1.0, s=1.0):
         p = F.Logistic(seed=seed, **kw)
     elif factory in ("sphere", "rotated", "rosenbrock"):
         bias, noise = kw.pop("bias"), kw.pop("noise")
+        useless = kw.pop("useless", False)
         cls = dict(sphere=F.Sphere, rotated=F.RotatedQuadratic, rosenbrock=F.Rosenbrock)[factory]
         p = cls(kw.pop("n"), seed, bias, noise, **kw)
+        if useless:
+            p = F.Uninformative(p)
     elif factory == "signnet":
         p = F.SignNetwork(seed=seed, **kw)
     elif factory == "unrolled":
@@ -195,7 +213,7 @@ def run_family(family, spec, pool, log):
     wall = time.perf_counter() - start
     log(f"{family}: {len(runs)} runs, {wall:.0f} s wall, "
         f"{sum(r['trace'].cpu_seconds for r in runs):.0f} CPU-s")
-    return dict(runs=runs, wall=wall, spec=spec)
+    return dict(runs=runs, wall=wall, spec=spec, stamp=_report.run_stamp())
 
 
 # -- analysis --------------------------------------------------------------------------
@@ -225,7 +243,7 @@ def _methods_in(runs):
     seen = {}
     for r in runs:
         seen.setdefault(r["label"], r)
-    order = {m.label: i for kind in ("surrogate", "none", "rescaling")
+    order = {m.label: i for kind in ("surrogate", "none", "useless", "rescaling")
              for i, m in enumerate(method_table(kind))}
     return sorted(seen.values(), key=lambda r: order.get(r["label"], 99))
 
@@ -410,6 +428,8 @@ def family_section(family, fam, fig_dir, rel_dir):
             out += [f"### {label}{scale}", ""] + family_table(rows, budget) + [""]
             if best is not None:
                 out += [f"Best peer (median relative f - f* at the budget): **{best['label']}**.", ""]
+            if family == "useless":
+                out += useless_ratio(rows)
         name = f"{family}_{label.replace(' ', '_')}.png"
         convergence_figure(pairs, label, methods, budget, os.path.join(fig_dir, name),
                            f"{TITLES[family]}: {label}")
@@ -427,6 +447,23 @@ def family_section(family, fam, fig_dir, rel_dir):
         out.append(f"- {label}: " + "; ".join(ns[:3]) + (f"; ... ({len(ns)} distinct)"
                                                           if len(ns) > 3 else ""))
     return out + [""]
+
+
+def useless_ratio(rows):
+    """The defaults given a useless surrogate against vanilla ES with the same step rule."""
+    rel = {r["label"]: r["rel"] for r in rows}
+    mine = rel.get("Guided ES, library defaults")
+    vanilla = rel.get("Vanilla ES, library defaults with alpha=1 (no surrogate)")
+    if mine is None or vanilla is None:
+        return []
+    floor = 1e-15            # both at the precision of f: the ratio means nothing
+    if max(mine, vanilla) <= floor:
+        text = "both at the precision of f (relative gaps <= 1e-15)"
+    else:
+        text = f"{max(mine, floor) / max(vanilla, floor):.2f}"
+    return ["Median relative gap of the defaults given the useless surrogate over that of "
+            f"vanilla ES with the same adaptation: **{text}** (below 1: the useless "
+            "surrogate costs nothing).", ""]
 
 
 def invariance_table(pairs, label, scalings, budget, methods):
@@ -489,7 +526,7 @@ def rescaling_part(fam):
 def suite_profile(results, fig_dir, rel_dir):
     pairs = []
     for family, fam in results["families"].items():
-        if family == "attack":
+        if family in ("attack", "useless"):
             continue
         pairs += list(pairs_of(fam["runs"]).values())
     if not pairs:
@@ -504,7 +541,8 @@ def suite_profile(results, fig_dir, rel_dir):
            "Moré and Wild's data profile: the fraction of (problem, seed) pairs a method "
            "solves, i.e. brings f - f* down to tau times its start, within kappa (n + 1) "
            "evaluations, for every pair of every family above except the attack "
-           "(whose measure is success, not a gap), each rescaled problem and rescaling-grid "
+           "(whose measure is success, not a gap) and the useless surrogate (whose "
+           "problems and peers' runs repeat those without a surrogate), each rescaled problem and rescaling-grid "
            "cell counting as its own problem. Each method is profiled over the pairs it "
            "was run on (their number in brackets); f* is the best value any method "
            "reached where it is unknown.", "",
@@ -532,6 +570,12 @@ def write_report(results, out_dir):
              f"workers; wall time of the runs {wall / 60:.1f} min in all: "
              + ", ".join(f"{k} {f['wall'] / 60:.1f} min" for k, f in fams.items()) + ".", ""]
     lines += results["machine"] + [""]
+    stamps = {k: f.get("stamp") for k, f in fams.items()}
+    if len(set(stamps.values())) > 1:
+        lines += ["The families were run at different times (merged with `--only`); date "
+                  "and library sources of each: "
+                  + "; ".join(f"{k} {v or 'not recorded'}" for k, v in stamps.items()) + ".",
+                  ""]
     lines += [
         "How methods are run: each at its documented defaults. The library is called as "
         "`minimize_guided_es(fun, x0, surrogate, maxfev=budget, rng=seed)` and nothing "

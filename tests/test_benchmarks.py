@@ -48,6 +48,29 @@ def test_rescaled_problem_is_consistent(cls, c, s):
     assert F.surrogate_cosine(g) == pytest.approx(F.surrogate_cosine(base), abs=1e-12)
 
 
+@pytest.mark.parametrize("cls", [F.Sphere, F.RotatedQuadratic, F.Rosenbrock])
+def test_uninformative_surrogate_has_the_gradient_size_but_no_direction(cls):
+    base = cls(40, 3, 0.5, 0.5)
+    p = F.Uninformative(cls(40, 3, 0.5, 0.5))
+    x = np.linspace(-1, 1, 40)
+    assert p.fun(x) == base.fun(x) and p.gap(x) == base.gap(x)
+    np.testing.assert_array_equal(p.x0, base.x0)
+    g = base.grad(x)
+    cosines = []
+    for _ in range(200):
+        s = p.surrogate_grad(x)
+        assert np.linalg.norm(s) == pytest.approx(np.linalg.norm(g), rel=1e-12)
+        cosines.append(s @ g / np.linalg.norm(s) ** 2)
+    # independent of the gradient: cosines of mean 0 and spread 1 / sqrt(n)
+    assert abs(np.mean(cosines)) < 4 / np.sqrt(40 * 200)
+    assert np.std(cosines) == pytest.approx(1 / np.sqrt(40), rel=0.2)
+    # the stream restarts with reset_noise: the same draws again
+    p.reset_noise()
+    first = p.surrogate_grad(x)
+    p.reset_noise()
+    np.testing.assert_array_equal(p.surrogate_grad(x), first)
+
+
 def test_rescaling_rejects_bad_scales():
     with pytest.raises(ValueError):
         F.Rescaled(F.Sphere(3, 0, 0.5, 0.5), 0.0, 1.0)
@@ -178,7 +201,8 @@ def test_header_states_machine_versions_and_time(report):
 
 @pytest.mark.parametrize("title", ["Perturbed quadratic", "Logistic regression",
                                    "Ill-conditioned", "Sign-activation", "Unrolled",
-                                   "Black-box attack", "No surrogate", "Rescaling grid"])
+                                   "Black-box attack", "No surrogate", "A useless surrogate",
+                                   "Rescaling grid"])
 def test_every_family_has_its_section_and_rows(report, title):
     _, text, _, _ = report
     section = _section(text, title)
@@ -189,6 +213,13 @@ def test_every_family_has_its_section_and_rows(report, title):
                   "Self-Guided ES (SGES)", "pycma CMA-ES", "nevergrad NGOpt", "scipy Powell"]
     elif title == "Rescaling grid":
         labels = []
+    elif title == "A useless surrogate":
+        labels = ["Guided ES, library defaults",
+                  "Vanilla ES, library defaults with alpha=1 (no surrogate)",
+                  "Guided ES, library defaults (no surrogate)",
+                  "pycma CMA-ES, ask(gradf=surrogate)", "pycma CMA-ES"]
+        assert section.count("Median relative gap of the defaults given the useless "
+                             "surrogate over that of vanilla ES") == 3
     else:
         labels = ["Guided ES, library defaults", "Guided ES, paper settings",
                   "Guided ES, alpha='auto'", "pycma CMA-ES, ask(gradf=surrogate)",
