@@ -313,11 +313,12 @@ def method_table(kind):
 
     Parameters
     ----------
-    kind : {"surrogate", "none", "useless", "rescaling"}
+    kind : {"surrogate", "none", "useless", "alpha", "rescaling"}
         ``"surrogate"``: families with a surrogate gradient; ``"none"``: the
         no-surrogate family; ``"useless"``: a surrogate independent of the
         gradient, against vanilla ES with the library's adaptive step
-        (``alpha=1``); ``"rescaling"``: the rescaling grid (the library's
+        (``alpha=1``); ``"alpha"``: the defaults, ``alpha='auto'`` and fixed
+        alphas; ``"rescaling"``: the rescaling grid (the library's
         defaults and CMA-ES with ``gradf`` only).
     """
     p = functools.partial
@@ -330,6 +331,12 @@ def method_table(kind):
     cma = Method("cma", "pycma CMA-ES", "peer", BEST, p(run_cma, with_gradient=False))
     ngopt = Method("ngopt", "nevergrad NGOpt", "peer", BEST, run_ngopt)
     powell = Method("powell", "scipy Powell", "peer", BEST, p(run_scipy, method="Powell"))
+    if kind == "alpha":
+        return [lib_defaults,
+                Method("auto", "Guided ES, alpha='auto'", "library", CENTRE,
+                       p(run_library, alpha="auto"))] + [
+            Method(f"alpha{a:g}", f"Guided ES, alpha={a:g}", "library", CENTRE,
+                   p(run_library, alpha=a)) for a in (0.25, 0.5, 0.9)] + [cma_grad]
     if kind == "useless":
         return [
             lib_defaults,

@@ -202,7 +202,7 @@ def test_header_states_machine_versions_and_time(report):
 @pytest.mark.parametrize("title", ["Perturbed quadratic", "Logistic regression",
                                    "Ill-conditioned", "Sign-activation", "Unrolled",
                                    "Black-box attack", "No surrogate", "A useless surrogate",
-                                   "Rescaling grid"])
+                                   "alpha='auto' and fixed alphas", "Rescaling grid"])
 def test_every_family_has_its_section_and_rows(report, title):
     _, text, _, _ = report
     section = _section(text, title)
@@ -213,6 +213,11 @@ def test_every_family_has_its_section_and_rows(report, title):
                   "Self-Guided ES (SGES)", "pycma CMA-ES", "nevergrad NGOpt", "scipy Powell"]
     elif title == "Rescaling grid":
         labels = []
+    elif title == "alpha='auto' and fixed alphas":
+        labels = ["Guided ES, library defaults", "Guided ES, alpha='auto'",
+                  "Guided ES, alpha=0.25", "Guided ES, alpha=0.5", "Guided ES, alpha=0.9",
+                  "pycma CMA-ES, ask(gradf=surrogate)"]
+        assert section.count("alpha='auto' over the best fixed alpha") == 4
     elif title == "A useless surrogate":
         labels = ["Guided ES, library defaults",
                   "Vanilla ES, library defaults with alpha=1 (no surrogate)",
