@@ -138,8 +138,9 @@ def test_callable_scoring_receives_the_estimator(blobs):
         return np.mean(estimator.predict(X_) == y_)
 
     GuidedESClassifier(scorer, max_iter=2, n_pairs=1, early_stopping=False,
-                       random_state=0).fit(X, y)
+                       cv=None, random_state=0).fit(X, y)
     # one call to check the scorer, then (2P + 1) per iteration and the end
+    # (cv=None: no class offsets tuned on folds, which call it per candidate)
     assert len(seen) == 1 + 2 * 3 + 1
     assert set(seen) == {GuidedESClassifier}
 
@@ -278,9 +279,16 @@ def test_sample_weight_reaches_the_scorer(blobs):
 
     w = np.arange(1.0, 121.0)
     GuidedESClassifier(scorer, max_iter=1, n_pairs=1, early_stopping=False,
-                       random_state=0).fit(
+                       cv=None, random_state=0).fit(
         X, y, sample_weight=w)
     assert all(np.array_equal(r, w) for r in received)
+    # the class offsets tuned on folds: the weights of the rows left out
+    received.clear()
+    GuidedESClassifier(scorer, max_iter=1, n_pairs=1, early_stopping=False,
+                       random_state=0).fit(X, y, sample_weight=w)
+    folds = [r for r in received if r.size < w.size]
+    assert folds and all(np.all(np.isin(r, w)) for r in folds)
+    assert {r.size for r in folds} == {24}
 
 
 @pytest.mark.parametrize("scoring, callable_", [

@@ -3,8 +3,11 @@ the number of iterations chosen on folds and when the fold climbs stop."""
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
-from sklearn.metrics import make_scorer, mean_pinball_loss
+from sklearn.datasets import (load_breast_cancer, load_diabetes, load_digits,
+                              make_blobs, make_classification)
+from sklearn.metrics import (balanced_accuracy_score, get_scorer, make_scorer,
+                             mean_pinball_loss)
+from sklearn.model_selection import train_test_split
 
 from ges_minimize import GuidedESClassifier, GuidedESRegressor
 from ges_minimize.estimators import _cv
@@ -15,6 +18,12 @@ from ges_minimize.estimators._cv import first_within_one_se as _first_within_one
 def cancer():
     """Breast cancer, 569 x 30, binary."""
     return load_breast_cancer(return_X_y=True)
+
+
+@pytest.fixture(scope="module")
+def blobs3():
+    """300 rows, 3 balanced, well separated classes."""
+    return make_blobs(n_samples=300, centers=3, cluster_std=1.0, random_state=0)
 
 
 def test_cv_tunes_the_intercept_for_the_scorer(cancer):
@@ -45,9 +54,12 @@ def test_cv_tunes_the_intercept_for_the_scorer(cancer):
     # tiny data: fewer folds than cv (one per sample of the largest class)
     tiny = GuidedESClassifier(max_iter=2, random_state=0).fit(X[:6], [0, 1, 0, 1, 0, 1])
     assert np.isfinite(tiny.intercept_shift_)
-    # a multiclass model has no single intercept to tune
-    assert not hasattr(GuidedESClassifier(max_iter=2, random_state=0).fit(
-        *load_digits(return_X_y=True)), "intercept_shift_")
+    # a multiclass model has no single intercept to tune, but an offset per
+    # class
+    digits = GuidedESClassifier(max_iter=2, random_state=0).fit(
+        *load_digits(return_X_y=True))
+    assert not hasattr(digits, "intercept_shift_")
+    assert digits.class_offsets_.shape == (10,)
 
 
 def test_one_standard_error_rule():
@@ -103,3 +115,98 @@ def test_patience_stops_only_when_the_choice_held_and_the_score_fell():
     rising = np.array([[0.80, 0.81, 0.83, 0.85, 0.86], [0.70, 0.74, 0.72, 0.76, 0.80]])
     assert not _cv._out_of_patience(rising)
     assert not _cv._out_of_patience(flat[:, :3])      # too few checkpoints
+
+
+# -- class offsets (several classes) ----------------------------------------------
+@pytest.fixture(scope="module")
+def imbalanced4():
+    """3,000 rows, 4 classes of 60%, 25%, 10% and 5%, split in halves."""
+    X, y = make_classification(3000, 10, n_informative=6, n_classes=4,
+                               weights=[0.6, 0.25, 0.1, 0.05], class_sep=0.8,
+                               random_state=0)
+    return train_test_split(X, y, test_size=0.5, random_state=0, stratify=y)
+
+
+COST = np.random.default_rng(0).uniform(1, 10, (4, 4)) * (1 - np.eye(4))
+
+
+def _cost(y_true, y_pred):
+    return np.mean(COST[y_true, y_pred])
+
+
+START = dict(max_iter=1, learning_rate=1e-12, selection="last", random_state=0)
+
+
+@pytest.mark.parametrize("scoring", ["balanced_accuracy", "f1_macro",
+                                     make_scorer(_cost, greater_is_better=False)],
+                         ids=["balanced_accuracy", "f1_macro", "cost"])
+def test_class_offsets_beat_the_most_probable_class_on_new_data(imbalanced4, scoring):
+    Xtr, Xte, ytr, yte = imbalanced4
+    tuned = GuidedESClassifier(scoring, **START).fit(Xtr, ytr)
+    plain = GuidedESClassifier(scoring, cv=None, **START).fit(Xtr, ytr)
+    assert not hasattr(tuned, "intercept_shift_")
+    offsets = tuned.class_offsets_
+    assert offsets.shape == (4,) and offsets[0] == 0
+    # the rare classes are called more often than their probability says
+    assert np.all(offsets[1:] > 0.2)
+    scorer = get_scorer(scoring)
+    assert scorer(tuned, Xte, yte) > scorer(plain, Xte, yte) + 0.05 * abs(
+        scorer(plain, Xte, yte))
+    # predict_proba is the start's; the decisions are argmax(log p + offsets)
+    assert_allclose(tuned.predict_proba(Xte), plain.predict_proba(Xte), atol=1e-6)
+    log_p = np.log(tuned.predict_proba(Xte))
+    shift = tuned.decision_function(Xte) - log_p
+    assert_allclose(shift - shift[:, :1], np.tile(offsets, (len(Xte), 1)), atol=1e-6)
+    assert_array_equal(tuned.predict(Xte), np.argmax(log_p + offsets, axis=1))
+
+
+def test_class_offsets_for_balanced_accuracy_are_the_log_priors():
+    """For calibrated probabilities the decision argmax p_i / prior_i
+    maximises the balanced accuracy: offsets log(prior_0 / prior_i)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(6000, 2))
+    Z = X @ np.array([[0.0, 1.5, -0.5], [0.0, 0.5, 1.5]]) + [0.0, -1.5, -2.5]
+    P = np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
+    y = (rng.random(6000)[:, None] > np.cumsum(P, axis=1)).sum(axis=1)
+    prior = np.bincount(y) / y.size
+    clf = GuidedESClassifier("balanced_accuracy", **START).fit(X, y)
+    assert_allclose(clf.class_offsets_, np.log(prior[0] / prior), atol=0.2)
+
+
+def test_class_offsets_only_when_they_pay(blobs3):
+    X, y = blobs3
+    # balanced, well separated classes: the most probable class is as good
+    acc = GuidedESClassifier("accuracy", **START).fit(X, y)
+    assert_array_equal(acc.class_offsets_, np.zeros(3))
+    # a scorer of probabilities has no decisions to tune
+    assert not hasattr(GuidedESClassifier("neg_log_loss", **START).fit(X, y),
+                       "class_offsets_")
+    assert not hasattr(GuidedESClassifier(cv=None, **START).fit(X, y),
+                       "class_offsets_")
+
+
+def test_the_climb_improves_on_the_class_offsets(imbalanced4):
+    Xtr, _, ytr, _ = imbalanced4
+    cost = make_scorer(_cost, greater_is_better=False)
+    start = GuidedESClassifier(cost, **START).fit(Xtr, ytr)
+    clf = GuidedESClassifier(cost, max_iter=100, early_stopping=False,
+                             random_state=0).fit(Xtr, ytr)
+    assert_array_equal(clf.class_offsets_, start.class_offsets_)
+    # the climb starts from the tuned decisions, and lowers the cost
+    assert clf.init_score_ == pytest.approx(-_cost(ytr, start.predict(Xtr)))
+    assert -_cost(ytr, clf.predict(Xtr)) > clf.init_score_ + 0.01
+
+
+def test_class_offsets_through_the_scorer_are_the_same():
+    """The offsets scored from the decisions' counts equal those scored by
+    calling the scorer on the model of the outputs, to the bit."""
+    X, y = make_classification(300, 5, n_informative=4, n_redundant=0, n_classes=3,
+                               weights=[0.7, 0.2, 0.1], random_state=0)
+
+    def balanced(est, X_, y_):
+        return balanced_accuracy_score(y_, est.predict(X_))
+
+    fast = GuidedESClassifier("balanced_accuracy", cv=3, **START).fit(X, y)
+    slow = GuidedESClassifier(balanced, cv=3, **START).fit(X, y)
+    assert np.any(fast.class_offsets_ != 0)
+    assert_array_equal(fast.class_offsets_, slow.class_offsets_)

@@ -12,12 +12,18 @@ One concern per module:
 - `_model`: the model, its standardised inputs and its surrogate gradient;
 - `_objective` and `_metrics`: the objective, scoring all candidates of an
   iteration at once;
-- `_cv`: the cross-validated start (intercept shift) and length (number of
-  iterations);
+- `_cv`: the cross-validated start (intercept shift, or class offsets) and
+  length (number of iterations);
 - `_climb`: the Guided ES iterations and the parameters a run returns;
-- `_decision`: the decision layer on top of the probability model.
+- `_decision`: the decision layer on top of the probability model;
+- `_ranking`: metrics of a ranking (recall at a precision, precision at
+  the top), public, and their computation for many candidates at once;
+- `_scoring_system`: `GuidedESScoringSystem`, integer-points risk scores.
 """
 
 from ._classes import GuidedESClassifier, GuidedESRegressor
+from ._ranking import precision_at_top, recall_at_precision
+from ._scoring_system import GuidedESScoringSystem
 
-__all__ = ["GuidedESClassifier", "GuidedESRegressor"]
+__all__ = ["GuidedESClassifier", "GuidedESRegressor", "GuidedESScoringSystem",
+           "precision_at_top", "recall_at_precision"]

@@ -2,9 +2,9 @@
 
 What they do, in the order of a fit: standardise the data and fit the start
 (`_model`), check the scorer and choose how to compute it fast
-(`_objective`), tune the start's intercept and the number of iterations on
-folds (`_cv`), climb (`_climb`), and keep a probability model apart from the
-decisions (`_decision`).
+(`_objective`), tune the start's intercept (or class offsets) and the number
+of iterations on folds (`_cv`), climb (`_climb`), and keep a probability
+model apart from the decisions (`_decision`).
 """
 
 import difflib
@@ -12,11 +12,13 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
@@ -30,7 +32,8 @@ __all__ = ["GuidedESClassifier", "GuidedESRegressor"]
 #: Fitted attributes that a new fit replaces or removes.
 _FITTED = ("coefs_", "intercepts_", "coef_", "intercept_", "objective_curve_",
            "validation_curve_", "proba_coefs_", "proba_intercepts_",
-           "intercept_shift_", "cv_checkpoints_", "cv_scores_")
+           "intercept_shift_", "class_offsets_", "cv_checkpoints_",
+           "cv_scores_")
 
 
 class _BaseGuidedES(BaseEstimator):
@@ -65,19 +68,19 @@ class _BaseGuidedES(BaseEstimator):
     }
 
     # -- fitting -----------------------------------------------------------------
-    def _fit(self, X, y, sample_weight):
+    def _fit(self, X, y, sample_weight, fit_params):
         # an error leaves the estimator as it was
         before = dict(self.__dict__)
         try:
             # Thousands of small matrix products: BLAS threads only spin-wait.
             with threadpool_limits(limits=1, user_api="blas"):
-                return self._fit_single_thread(X, y, sample_weight)
+                return self._fit_single_thread(X, y, sample_weight, fit_params)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
             raise
 
-    def _fit_single_thread(self, X, y, sample_weight):
+    def _fit_single_thread(self, X, y, sample_weight, fit_params):
         first_fit = not (self.warm_start and hasattr(self, "coefs_"))
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32],
                              accept_sparse="csr",
@@ -85,6 +88,7 @@ class _BaseGuidedES(BaseEstimator):
                              ensure_min_samples=2, reset=first_fit)
         X = X.astype(np.float64) if sp.issparse(X) else np.asarray(X, dtype=np.float64)
         scorer = self._scorer()
+        metadata, per_sample = self._scorer_metadata(fit_params, X.shape[0])
         sample_weight = (_check_sample_weight(sample_weight, X.shape[0])
                          * self._class_weights(y))
         Y = self._encode_target(y, first_fit)
@@ -107,7 +111,7 @@ class _BaseGuidedES(BaseEstimator):
         codes = (np.searchsorted(self.classes_, y) if self._is_classifier()
                  else None)
         data = Data(X, _model.standardise(X, x_mean, x_scale), y, codes,
-                    (Y - y_mean) / y_scale, sample_weight)
+                    (Y - y_mean) / y_scale, sample_weight, metadata, per_sample)
         fit_data = data.take(train)
         shapes = _model.layer_shapes(X.shape[1], hidden, Y.shape[1])
         surrogate = self._surrogate(shapes, fit_data)
@@ -126,8 +130,10 @@ class _BaseGuidedES(BaseEstimator):
         if self.cv is not None and origin is not None and valid is None:
             theta0, offset, folds = _cv.cross_validate_start(
                 self, theta0, origin, shapes, fit_data, surrogate, objective)
-            if offset is not None:
+            if offset is not None and np.ndim(offset) == 0:
                 fitted["intercept_shift_"] = offset
+            elif offset is not None:
+                fitted["class_offsets_"] = offset
         selection = self.selection
         if selection == "auto":
             selection = "best" if valid is not None else "average"
@@ -169,6 +175,48 @@ class _BaseGuidedES(BaseEstimator):
         if valid is not None:
             self.validation_curve_ = np.asarray(valid_curve)
         return self
+
+    def _scorer_metadata(self, fit_params, n_samples):
+        """The metadata routed to the scorer, and the names of those with one
+        entry per sample (taken with the rows wherever the data are)."""
+        if not fit_params:
+            return {}, ()
+        if not get_config().get("enable_metadata_routing", False):
+            raise ValueError(
+                f"{type(self).__name__}.fit got the keyword arguments "
+                f"{sorted(fit_params)}, metadata for the scorer; passing them "
+                "needs scikit-learn's metadata routing: call sklearn.set_config("
+                "enable_metadata_routing=True) and request them from the scorer, "
+                "e.g. scorer.set_score_request(amount=True)")
+        routed = process_routing(self, "fit", **fit_params)
+        metadata = dict(routed.scorer.score)
+        per_sample = []
+        for name, value in metadata.items():
+            if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__"):
+                continue
+            if len(value) == n_samples:
+                metadata[name] = np.asarray(value)
+                per_sample.append(name)
+        return metadata, tuple(per_sample)
+
+    def get_metadata_routing(self):
+        """How `fit` routes metadata: to the scorer's ``score``.
+
+        With ``sklearn.set_config(enable_metadata_routing=True)``, keyword
+        arguments of `fit` that the scorer requested (with its
+        ``set_score_request``) are passed to it wherever it scores rows,
+        subset with the rows when they hold one entry per sample.
+        `sample_weight` is not routed: it always reaches the scorer and the
+        surrogate loss.
+
+        Returns
+        -------
+        routing : sklearn.utils.metadata_routing.MetadataRouter
+            The routing of this estimator.
+        """
+        return MetadataRouter(owner=self).add_self_request(self).add(
+            scorer=self._scorer(),
+            method_mapping=MethodMapping().add(caller="fit", callee="score"))
 
     def _full_batch(self, n_rows):
         """Whether an iteration on `n_rows` rows uses them all."""
@@ -412,8 +460,15 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         out-of-fold outputs (a decision threshold, as
         `sklearn.model_selection.TunedThresholdClassifierCV` tunes it), if
         it beats no shift by more than one standard error of the fold-wise
-        differences of the score. The same folds choose the number of
-        iterations with ``early_stopping='cv'``. An int is the number of
+        differences of the score. For several classes, offsets per class
+        added to the start's log-probabilities (the decision is
+        ``argmax(log p + offsets)``, the first class's offset 0) are tuned
+        for the scorer on the same out-of-fold outputs by a coordinate
+        search, and kept if, searched for without each fold in turn, they
+        beat zero offsets on that fold by more than one standard error of
+        the fold-wise differences (not for a scorer of probabilities). The
+        same folds choose the number of iterations with
+        ``early_stopping='cv'``. An int is the number of
         (stratified, for a classifier) unshuffled folds, at most the size of
         the largest class; anything else as in
         `sklearn.model_selection.check_cv`. Costs one surrogate fit per
@@ -466,7 +521,12 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         the first of the averaged centres.
     intercept_shift_ : float
         Shift of the output intercept tuned by `cv` (on the standardised
-        output); only when it was tuned.
+        output); only when it was tuned (two classes).
+    class_offsets_ : ndarray of shape (n_classes,)
+        Offsets of the start's log-probabilities (of its raw outputs, for a
+        hinge loss) tuned by `cv`, added to the output intercepts (the
+        first is 0; all 0 when they did not beat zero offsets); only when
+        they were tuned (more than two classes).
     cv_checkpoints_ : ndarray of int
         The numbers of iterations compared by ``early_stopping='cv'``; only
         when it chose.
@@ -504,7 +564,19 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
     rest (scorers of probabilities, custom callables) are called as
     scorers on a model per candidate. Every fast way is checked equal to
     the scorer on the training data at the start and at a few random
-    parameters before it is used.
+    parameters before it is used. For two classes, a scorer of
+    `decision_function` or `predict_proba` made by
+    `sklearn.metrics.make_scorer` of `recall_at_precision`,
+    `precision_at_top` or `sklearn.metrics.roc_auc_score` (with
+    ``max_fpr``, the partial AUC) is computed for all candidates from one
+    sort of their scores each.
+
+    *Metadata.* With ``sklearn.set_config(enable_metadata_routing=True)``,
+    `fit` passes the keyword arguments the scorer requested (an amount per
+    sample for an example-dependent cost, say) to the scorer, subset with
+    the rows wherever it scores rows; see `get_metadata_routing`. Such a
+    scorer is computed by calling its metric on each candidate's
+    predictions with the metadata, or by calling the scorer.
 
     *Probabilities and decisions.* `predict_proba` gives the probabilities
     of the start, the minimiser of the log loss (a logistic regression for
@@ -513,7 +585,8 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
     top, as `sklearn.model_selection.TunedThresholdClassifierCV` tunes a
     threshold and leaves the probabilities alone. So ``predict`` need not
     be the most probable class (a cost that punishes missed positives
-    predicts positive below a probability of 0.5).
+    predicts positive below a probability of 0.5; for several classes,
+    the class offsets of `cv` call rare classes more often).
 
     The defaults aim at the score on new data, not on the training data. On
     small data the climb on the training score overfits: the training score
@@ -613,7 +686,7 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit the model to maximise `scoring` on ``(X, y)``.
 
         Parameters
@@ -625,13 +698,21 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights, given to the scorer and to the surrogate
             loss.
+        **fit_params : dict
+            Metadata for the scorer, such as an amount per sample for an
+            example-dependent cost; only with
+            ``sklearn.set_config(enable_metadata_routing=True)`` and a
+            scorer that requested them (``scorer.set_score_request(
+            amount=True)``). Arrays with one entry per sample are subset
+            with the rows wherever the scorer sees rows (the folds of
+            `cv`, minibatches, the validation part).
 
         Returns
         -------
         self : GuidedESClassifier
             The fitted classifier.
         """
-        return self._fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, fit_params)
 
     def _is_classifier(self):
         return True
@@ -769,7 +850,8 @@ random_state, n_jobs, selection, cv, verbose
     coefs_, intercepts_, n_iter_, objective_curve_, validation_curve_, \
 init_score_, best_iteration_, intercept_shift_, cv_checkpoints_, \
 cv_scores_, n_features_in_, feature_names_in_
-        As in `GuidedESClassifier`.
+        As in `GuidedESClassifier` (the regressor has one output, so no
+        ``class_offsets_``).
 
     See Also
     --------
@@ -842,7 +924,7 @@ cv_scores_, n_features_in_, feature_names_in_
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit the model to maximise `scoring` on ``(X, y)``.
 
         Parameters
@@ -854,13 +936,15 @@ cv_scores_, n_features_in_, feature_names_in_
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights, given to the scorer and to the surrogate
             loss.
+        **fit_params : dict
+            Metadata for the scorer, routed as in `GuidedESClassifier.fit`.
 
         Returns
         -------
         self : GuidedESRegressor
             The fitted regressor.
         """
-        return self._fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, fit_params)
 
     def _is_classifier(self):
         return False

@@ -2,7 +2,9 @@
 
 On the folds of ``cv``: the start's output intercept is shifted by the
 amount that maximises the scorer on out-of-fold outputs (`tuned_offset`),
-and ``early_stopping='cv'`` chooses the number of iterations from the
+or, for several classes, offsets per class of its log-probabilities are
+tuned by a coordinate search on them (`tuned_class_offsets`); and
+``early_stopping='cv'`` chooses the number of iterations from the
 out-of-fold scores of climbs on each fold (`cross_validate_n_iter`), by the
 one-standard-error rule (`first_within_one_se`).
 """
@@ -19,10 +21,15 @@ from ._decision import shift_output
 from ._objective import evaluator, outputs_data
 
 __all__ = ["cross_validate_start", "cross_validate_n_iter", "first_within_one_se",
-           "weighted_quantiles"]
+           "weighted_quantiles", "tuned_offset", "tuned_class_offsets",
+           "class_offset_search"]
 
 #: Candidate shifts of the output intercept scored on out-of-fold outputs.
 OFFSET_CANDIDATES = 101
+#: Candidate values of one class's offset per step of the coordinate search.
+CLASS_OFFSET_CANDIDATES = 51
+#: Most sweeps over the classes of the coordinate search.
+CLASS_OFFSET_SWEEPS = 5
 #: Iteration counts (geometrically spaced from 1) compared by ``early_stopping='cv'``.
 CV_CHECKPOINTS = 10
 
@@ -34,14 +41,22 @@ def cross_validate_start(est, theta0, origin, shapes, data, surrogate, objective
     classifier). For a model with one output (binary classifier,
     regressor), the shift of the intercept that maximises the scorer on the
     folds' out-of-fold outputs is added to `theta0`, as
-    `TunedThresholdClassifierCV` tunes a threshold. Each fold's start gets
-    the shift tuned on the other folds' outputs, so that its rows left out
-    judge it as new data (a shift tuned on them would favour the start over
-    any climb from it). Returns `theta0`, the shift (or None) and a list of
+    `TunedThresholdClassifierCV` tunes a threshold (`tuned_offset`). For
+    several classes, offsets per class added to the out-of-fold outputs
+    (the log-probabilities of a softmax start, up to a constant per row)
+    are tuned for the scorer (`tuned_class_offsets`) and added to the
+    output intercepts; not for a scorer of probabilities, for which there
+    are no decisions to tune. Each fold's start gets the offsets tuned on
+    the other folds' outputs (for several classes, zeros if the fit's
+    offsets are zeros), so that its rows left out judge it as new data
+    (offsets tuned on them would favour the start over any climb from it).
+    Returns `theta0`, the shift or the offsets (or None) and a list of
     ``(train, test, start)`` per fold, or None with fewer than 2 folds or
-    nothing to use them for (several outputs, no ``early_stopping='cv'``).
+    nothing to use them for.
     """
-    if shapes[-1][1] != 1 and est.early_stopping != "cv":
+    n_outputs = shapes[-1][1]
+    tune = n_outputs == 1 or not objective.uses_proba
+    if not tune and est.early_stopping != "cv":
         return theta0, None, None
     cv = est.cv
     if isinstance(cv, numbers.Integral):
@@ -61,8 +76,15 @@ def cross_validate_start(est, theta0, origin, shapes, data, surrogate, objective
         raise ValueError(
             f"cv={est.cv!r} must leave out every sample in one of its "
             f"test folds; {np.sum(~covered)} samples are in none")
-    if shapes[-1][1] != 1:
+    if not tune:
         return theta0, None, folds
+    if n_outputs != 1:
+        parts = [(test, objective.outputs(start[None], data.take(test))[0])
+                 for _, test, start in folds]
+        offset, fold_offsets = tuned_class_offsets(est, parts, data, objective)
+        folds = [(train, test, shift_output(start, fold_offset))
+                 for (train, test, start), fold_offset in zip(folds, fold_offsets)]
+        return shift_output(theta0, offset), offset, folds
     parts = [(test, objective.outputs(start[None], data.take(test))[0, :, 0])
              for _, test, start in folds]
     offset = tuned_offset(est, parts, data, objective)
@@ -117,6 +139,101 @@ def tuned_offset(est, parts, data, objective):
     pair = np.column_stack([scores[:, offsets == 0.0][:, 0],
                             scores[:, offsets == offset][:, 0]])
     return [0.0, offset][first_within_one_se(pair)]
+
+
+def tuned_class_offsets(est, parts, data, objective):
+    """Offsets per class of the outputs that maximise the out-of-fold score.
+
+    `parts` holds, per fold, its rows left out and their outputs ``Z``
+    ``(n_rows, n_classes)`` (for the log loss, the log-probabilities up to a
+    constant per row) by the fold's start. The decision is
+    ``argmax(Z + offsets)``, the first class's offset fixed at 0; the
+    offsets are searched for on all the folds' outputs
+    (`class_offset_search`), and once more leaving out each fold in turn.
+    They are kept only if they beat zero offsets by more than one standard
+    error of the fold-wise differences, as the binary shift
+    (`tuned_offset`), with each fold judging the offsets searched for
+    without it: with several free offsets, a comparison on the rows that
+    chose them would favour them. Returns the offsets (zeros if not kept)
+    and, per fold, the offsets of the fold's start (those searched for
+    without the fold, or zeros).
+    """
+    K = parts[0][1].shape[1]
+    scorer = _OffsetScores(est, parts, data, objective)
+    offsets = class_offset_search(scorer, range(len(parts)))
+    held_out = [class_offset_search(scorer, [i for i in range(len(parts)) if i != k])
+                for k in range(len(parts))]
+    zeros = np.zeros(K)
+    pair = np.array([scorer(np.vstack([zeros, held_out[k]]), [k])[0]
+                     for k in range(len(parts))])
+    if first_within_one_se(pair) == 0:
+        return zeros, [zeros] * len(parts)
+    return offsets, held_out
+
+
+class _OffsetScores:
+    """Scores of offset vectors on the folds' outputs (see `tuned_class_offsets`)."""
+
+    def __init__(self, est, parts, data, objective):
+        self.K = parts[0][1].shape[1]
+        self.parts = parts
+        self.weights = data.weights
+        self.on_z = objective.on_outputs(est._template(), self.K)
+        self.fold_data = [outputs_data(data.take(test), z) for test, z in parts]
+
+    def __call__(self, offsets, folds):
+        """Scores (folds x candidates) of the rows of `offsets` on `folds`."""
+        identity = np.tile(np.eye(self.K).ravel(), (len(offsets), 1))
+        candidates = np.hstack([identity, offsets]).T     # theta = [I, offsets]
+        rows = []
+        for k in folds:
+            if self.on_z.mode == "confusion":
+                # a metric of the decisions alone: argmax(Z + offsets), exactly
+                # what the model Z @ I + offsets decides
+                codes = (self.parts[k][1][None] + offsets[:, None, :]).argmax(axis=2)
+                rows.append(self.on_z.scores_of_codes(codes, self.fold_data[k]))
+            else:
+                rows.append(-self.on_z(candidates, self.fold_data[k]))
+        return np.array(rows)
+
+
+def class_offset_search(scores, folds):
+    """The offsets of best pooled score on `folds`, by a coordinate search.
+
+    For one class at a time, with the others fixed, the score is piecewise
+    constant in its offset and changes only where a row's decision
+    switches to or from that class, at ``max_(k != j)(Z_k + o_k) - Z_j``;
+    candidate offsets at quantiles of those switch points (and the current
+    offset) are all scored at once, and the best pooled score taken (the
+    current offset if it is among the best, else the median of the best).
+    Sweeps over the classes repeat until none moves. A line search over the
+    switch points suits the piecewise-constant score better than a random
+    search such as Guided ES: it needs no random numbers, cannot stop
+    between two switch points, and is cheap, since each candidate costs
+    one count of the decisions.
+    """
+    folds = list(folds)
+    Z = np.concatenate([scores.parts[k][1] for k in folds])
+    weights = np.concatenate([scores.weights[scores.parts[k][0]] for k in folds])
+    levels = np.linspace(0.0, 1.0, CLASS_OFFSET_CANDIDATES)
+    offsets = np.zeros(scores.K)
+    for _ in range(CLASS_OFFSET_SWEEPS):
+        moved = False
+        for j in range(1, scores.K):
+            rival = np.max(np.delete(Z + offsets, j, axis=1), axis=1)
+            values = np.unique(np.append(
+                weighted_quantiles(rival - Z[:, j], weights, levels), offsets[j]))
+            trials = np.tile(offsets, (values.size, 1))
+            trials[:, j] = values
+            pooled = scores(trials, folds).sum(axis=0)
+            best = pooled >= pooled.max() - 1e-12 * max(1.0, abs(pooled.max()))
+            if best[values == offsets[j]].any():
+                continue
+            offsets[j] = values[best][(best.sum() - 1) // 2]
+            moved = True
+        if not moved:
+            break
+    return offsets
 
 
 def cross_validate_n_iter(est, folds, data, objective, surrogate, selection,

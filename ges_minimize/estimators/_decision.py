@@ -9,7 +9,9 @@ surrogate-loss minimiser (a logistic regression for a linear model), whose
 probabilities keep its calibration. The decisions the scorer needs are taken
 on top of it, as `sklearn.model_selection.TunedThresholdClassifierCV` moves
 a threshold and leaves the probabilities alone; so ``predict`` need not be
-the most probable class of ``predict_proba``. Without a calibrated start
+the most probable class of ``predict_proba``. For several classes the
+decisions tuned on folds are ``argmax(log p + offsets)``, offsets per class
+added to the start's log-probabilities (`shift_output`). Without a calibrated start
 (hinge or no surrogate loss, a random start), or when the scorer itself
 judges probabilities (``neg_log_loss``, ``neg_brier_score``), the
 probabilities are those of the decision model.
@@ -22,9 +24,15 @@ __all__ = ["shift_output", "probabilities", "class_codes"]
 
 
 def shift_output(theta, offset):
-    """`theta` with `offset` added to the intercept of its single output."""
+    """`theta` with `offset` added to the intercepts of its outputs.
+
+    `offset` is a float (one output) or one value per output: per-class
+    offsets of the log-probabilities of a softmax model, since adding them
+    to the intercepts adds them to every row's raw outputs, which are the
+    log-probabilities up to a constant per row.
+    """
     theta = theta.copy()
-    theta[-1] += offset
+    theta[-np.size(offset):] += offset
     return theta
 
 

@@ -9,9 +9,14 @@ by the first of these that reproduces the scorer (checked by `prepare`):
 - 'confusion': a metric of the confusion matrix (a scikit-learn metric with
   its keyword arguments, or a cost per pair of classes) for all candidates
   from one count (`_metrics`);
+- 'ranking': a metric of a binary classifier's ranking (recall at a
+  precision, precision at the top, partial AUC) of all candidates' scores
+  at once (`_ranking`), for a scorer of `decision_function` or
+  `predict_proba`;
 - 'residuals': a regression metric of all candidates' predictions at once;
 - 'labels': the scorer's metric function called on each candidate's
-  predictions, skipping the scorer's and the estimator's input checks;
+  predictions, skipping the scorer's and the estimator's input checks (with
+  the metadata routed to the scorer, if any);
 - 'scorer': the scorer itself on a model holding each candidate's
   parameters (anything else: scorers of probabilities, custom callables).
 """
@@ -21,10 +26,11 @@ import numbers
 import warnings
 
 import numpy as np
+from scipy.special import expit
 from sklearn.exceptions import UndefinedMetricWarning
 
 from .._evaluate import BatchEvaluator
-from . import _metrics, _model
+from . import _metrics, _model, _ranking
 
 __all__ = ["Data", "NegativeScore", "check_score_value", "evaluator"]
 
@@ -40,17 +46,25 @@ class Data:
     ``X`` raw inputs (for the scorer), ``Xs`` standardised inputs (an array
     or `_model.SparseStandardised`), ``y`` labels, ``codes`` class codes
     (classifier), ``Ys`` encoded standardised target (surrogate), ``weights``
-    sample weights times class weights (scorer and surrogate loss).
+    sample weights times class weights (scorer and surrogate loss),
+    ``metadata`` the keyword arguments routed to the scorer, of which those
+    named in ``per_sample`` are arrays with one entry per row (taken with
+    the rows).
     """
 
-    def __init__(self, X, Xs, y, codes, Ys, weights):
+    def __init__(self, X, Xs, y, codes, Ys, weights, metadata=None,
+                 per_sample=()):
         self.X, self.Xs, self.y, self.codes = X, Xs, y, codes
         self.Ys, self.weights = Ys, weights
+        self.metadata = {} if metadata is None else metadata
+        self.per_sample = tuple(per_sample)
 
     def take(self, rows):
         pick = lambda a: None if a is None else a[rows]
+        metadata = {key: value[rows] if key in self.per_sample else value
+                    for key, value in self.metadata.items()}
         return Data(self.X[rows], self.Xs[rows], self.y[rows], pick(self.codes),
-                    self.Ys[rows], self.weights[rows])
+                    self.Ys[rows], self.weights[rows], metadata, self.per_sample)
 
     def __len__(self):
         return self.y.shape[0]
@@ -138,10 +152,13 @@ class NegativeScore:
             cm = _metrics.confusion_matrices(data.codes, self.predictions(thetas, data),
                                              w, self.classes.size)
             values = self.metric(cm)
+        elif mode == "ranking":
+            values = self.metric(data.codes, self.outputs(thetas, data)[..., 0], w)
         elif mode == "residuals":
             values = self.metric(data.y, self.predictions(thetas, data), w)
         elif mode == "labels":
             func, kwargs, sign = self.metric
+            kwargs = {**kwargs, **data.metadata}
             if not self.unit_weights:
                 kwargs = {**kwargs, "sample_weight": w}
             P = self.predictions(thetas, data)
@@ -152,6 +169,7 @@ class NegativeScore:
                           for p in P]
         else:
             kwargs = {} if self.unit_weights else {"sample_weight": w}
+            kwargs.update(data.metadata)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UndefinedMetricWarning)
                 values = [check_score_value(
@@ -165,6 +183,15 @@ class NegativeScore:
                 f"scoring={self.scoring!r} returned {values[bad[0]]!r}; expected "
                 "a finite number")
         return values
+
+    def scores_of_codes(self, P, data):
+        """Scores of predicted class codes `P` ``(S, n)``, or None unless the
+        mode is 'confusion' (where they are all the score depends on)."""
+        if self.mode != "confusion":
+            return None
+        cm = _metrics.confusion_matrices(data.codes, P, data.weights,
+                                         self.classes.size)
+        return np.asarray(self.metric(cm), dtype=float)
 
     def _labels(self, p):
         return p if self.classes is None else self.classes[p]
@@ -234,7 +261,20 @@ class NegativeScore:
         sign = getattr(scorer, "_sign", None)
         if func is None or not isinstance(kwargs, dict) or sign not in (1, -1):
             return
-        if getattr(scorer, "_response_method", None) != "predict":
+        response = getattr(scorer, "_response_method", None)
+        if isinstance(response, (tuple, list)) and response:
+            # the first method the estimator has: a classifier has all three;
+            # for a regressor, one it lacks leads to no fast mode below
+            response = response[0]
+        if response in ("decision_function", "predict_proba"):
+            ranking = self._ranking_metric(func, kwargs, sign, response)
+            if ranking is not None and not data.metadata:
+                yield "ranking", ranking
+            return
+        if response != "predict":
+            return
+        if data.metadata:              # only the metric itself knows what they do
+            yield "labels", (func, kwargs, sign)
             return
         if self.classes is not None:
             metric = _metrics.classification_metric(func, kwargs, self.classes)
@@ -258,16 +298,47 @@ class NegativeScore:
                 yield "residuals", lambda y, P, w, m=metric: sign * m(y, P, w)
         yield "labels", (func, kwargs, sign)
 
-    def on_outputs(self, template):
-        """The same score for the one-input linear model ``z + b`` (theta = [1, b]).
+    def _ranking_metric(self, func, kwargs, sign, response):
+        """``metric(codes, Z (S, n), w)`` of a binary classifier's ranking, or None.
 
-        Its input is a column of raw standardised outputs ``z``; it scores
-        them exactly as the full model's outputs would be.
+        The scores are those the scorer takes: the decision function (its
+        negative for a positive class ``classes_[0]``) or the probability of
+        the positive class, computed as `predict_proba` computes it.
         """
-        template.n_features_in_ = 1
+        if self.classes is None or self.classes.size != 2:
+            return None
+        metric = _ranking.ranking_metric(func, kwargs)
+        pos_label = kwargs.get("pos_label")
+        if pos_label is None:
+            pos_label = self.classes[-1]
+        where = np.flatnonzero(self.classes == pos_label)
+        if metric is None or where.size != 1:
+            return None
+        pos = int(where[0])
+
+        def value(codes, Z, w):
+            if response == "decision_function":
+                scores = Z if pos == 1 else -Z
+            else:
+                p = expit(Z)
+                scores = p if pos == 1 else 1.0 - p
+            return sign * metric(codes == pos, scores, w)
+        return value
+
+    def on_outputs(self, template, n_outputs=1):
+        """The same score for the linear model ``z + b`` on the raw outputs.
+
+        Its inputs are the ``n_outputs`` columns of raw standardised outputs
+        ``z``, its parameters ``theta = [I, b]`` (the identity, row-major, then
+        the offsets ``b``); it scores them exactly as the full model's
+        outputs would be.
+        """
+        template.n_features_in_ = n_outputs
         template.__dict__.pop("feature_names_in_", None)
-        twin = NegativeScore(template, self.scorer, self.scoring, [(1, 1)],
-                             (np.zeros(1), np.ones(1), *self.scaling[2:]))
+        twin = NegativeScore(template, self.scorer, self.scoring,
+                             [(n_outputs, n_outputs)],
+                             (np.zeros(n_outputs), np.ones(n_outputs),
+                              *self.scaling[2:]))
         twin.unit_weights, twin.mode, twin.metric, twin.unit = (
             self.unit_weights, self.mode, self.metric, self.unit)
         return twin
@@ -278,9 +349,11 @@ class NegativeScore:
 
 
 def outputs_data(data, z):
-    """`data` with the single input column `z` (for `NegativeScore.on_outputs`)."""
-    column = z[:, None]
-    return Data(column, column, data.y, data.codes, data.Ys, data.weights)
+    """`data` with the inputs `z`, one column or ``(n, n_outputs)`` (for
+    `NegativeScore.on_outputs`)."""
+    columns = z[:, None] if z.ndim == 1 else z
+    return Data(columns, columns, data.y, data.codes, data.Ys, data.weights,
+                data.metadata, data.per_sample)
 
 
 def evaluator(objective, data, n_jobs):
