@@ -33,7 +33,7 @@ References
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize
-from scipy.special import expit, log_expit, logsumexp, softmax
+from scipy.special import expit, log_expit
 
 from .._steps import Adam
 
@@ -181,8 +181,13 @@ def _loss_and_dZ(loss, Z, Y):
         values = -(y * log_expit(z) + (1.0 - y) * log_expit(-z))
         return values, (expit(z) - y)[:, None]
     if loss == "log_loss":
-        values = logsumexp(Z, axis=1) - np.sum(Z * Y, axis=1)
-        return values, softmax(Z, axis=1) - Y
+        # log-sum-exp and softmax from one exponential (scipy's functions
+        # compute it twice, with more overhead than arithmetic at this size)
+        top = Z.max(axis=1, keepdims=True)
+        E = np.exp(Z - top)
+        total = E.sum(axis=1, keepdims=True)
+        values = (top + np.log(total))[:, 0] - np.sum(Z * Y, axis=1)
+        return values, E / total - Y
     if loss in ("hinge", "squared_hinge") and Z.shape[1] == 1:
         s = 2.0 * Y[:, 0] - 1.0                      # labels as -1 / +1
         margin = np.maximum(0.0, 1.0 - s * Z[:, 0])
