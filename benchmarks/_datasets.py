@@ -181,54 +181,40 @@ def _frame(frame, target, drop=()):
     return X, *_split_columns(X)
 
 
-def _credit():
-    d = _rdata("modeldata", "credit_data")
-    X, numeric, categorical = _frame(d, "Status")
-    return X, (d["Status"] == "bad").to_numpy(int), None, numeric, categorical
+def _binary(package, item, target, positive, drop=()):
+    """A loader of a binary task: y is ``target == positive`` (1), no amount."""
+    def load():
+        d = _rdata(package, item)
+        X, numeric, categorical = _frame(d, target, drop=drop)
+        return X, (d[target] == positive).to_numpy(int), None, numeric, categorical
+    return load
 
 
-def _spam():
-    d = _rdata("DAAG", "spam7")
-    X, numeric, categorical = _frame(d, "yesno")
-    return X, (d["yesno"] == "y").to_numpy(int), None, numeric, categorical
+_credit = _binary("modeldata", "credit_data", "Status", "bad")
+_spam = _binary("DAAG", "spam7", "yesno", "y")
+_mlc_churn = _binary("modeldata", "mlc_churn", "churn", "yes", drop=("state",))
+_telco_churn = _binary("modeldata", "wa_churn", "churn", "Yes")
+_attrition = _binary("modeldata", "attrition", "Attrition", "Yes")
 
 
-def _mlc_churn():
-    d = _rdata("modeldata", "mlc_churn")
-    X, numeric, categorical = _frame(d, "churn", drop=("state",))
-    return X, (d["churn"] == "yes").to_numpy(int), None, numeric, categorical
+def _multiclass(package, item, target, labels):
+    """A loader of a multiclass task: y is the index of ``target`` in `labels`."""
+    def load():
+        d = _rdata(package, item)
+        X, numeric, categorical = _frame(d, target)
+        y = d[target].map({label: i for i, label in enumerate(labels)}).to_numpy(int)
+        return X, y, None, numeric, categorical
+    return load
 
 
-def _telco_churn():
-    d = _rdata("modeldata", "wa_churn")
-    X, numeric, categorical = _frame(d, "churn")
-    return X, (d["churn"] == "Yes").to_numpy(int), None, numeric, categorical
-
-
-def _hpc():
-    d = _rdata("modeldata", "hpc_data")
-    X, numeric, categorical = _frame(d, "class")
-    y = d["class"].map({"VF": 0, "F": 1, "M": 2, "L": 3}).to_numpy(int)
-    return X, y, None, numeric, categorical
-
-
-def _chile():
-    d = _rdata("carData", "Chile")
-    X, numeric, categorical = _frame(d, "vote")
-    y = d["vote"].map({"Y": 0, "N": 1, "U": 2, "A": 3}).to_numpy(int)
-    return X, y, None, numeric, categorical
+_hpc = _multiclass("modeldata", "hpc_data", "class", ("VF", "F", "M", "L"))
+_chile = _multiclass("carData", "Chile", "vote", ("Y", "N", "U", "A"))
 
 
 def _email():
     d = _rdata("openintro", "email")
     X, numeric, categorical = _frame(d, "spam", drop=("time",))
     return X, d["spam"].to_numpy(int), None, numeric, categorical
-
-
-def _attrition():
-    d = _rdata("modeldata", "attrition")
-    X, numeric, categorical = _frame(d, "Attrition")
-    return X, (d["Attrition"] == "Yes").to_numpy(int), None, numeric, categorical
 
 
 def _lending():

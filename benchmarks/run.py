@@ -486,16 +486,16 @@ def useless_ratio(rows):
 def alpha_ratio(rows):
     """alpha='auto' and the default alpha against the best fixed alpha of the table."""
     rel = {r["label"]: r["rel"] for r in rows}
-    fixed = {k: v for k, v in rel.items() if k.startswith("Guided ES, alpha=0")}
-    fixed["Guided ES, library defaults"] = rel.get("Guided ES, library defaults")
-    fixed = {k: v for k, v in fixed.items() if v is not None}
     auto = rel.get("Guided ES, alpha='auto'")
-    if auto is None or not fixed:
+    default = rel.get("Guided ES, library defaults")
+    if auto is None or default is None:
         return []
+    fixed = {k: v for k, v in rel.items()
+             if k.startswith("Guided ES, alpha=0") or k == "Guided ES, library defaults"}
     best = min(fixed, key=fixed.get)
     floor = 1e-15
     ratio = max(auto, floor) / max(fixed[best], floor)
-    default = max(rel["Guided ES, library defaults"], floor) / max(fixed[best], floor)
+    default = max(default, floor) / max(fixed[best], floor)
     best = ("0.75, the defaults" if best == "Guided ES, library defaults"
             else best.split("=")[1])
     return [f"alpha='auto' over the best fixed alpha ({best}): **{ratio:.2f}**; the "

@@ -183,18 +183,15 @@ class _OffsetScores:
 
     def __call__(self, offsets, folds):
         """Scores (folds x candidates) of the rows of `offsets` on `folds`."""
+        if self.on_z.mode == "confusion":
+            # a metric of the decisions alone: argmax(Z + offsets), exactly
+            # what the model Z @ I + offsets decides
+            return np.array([self.on_z.scores_of_codes(
+                (self.parts[k][1][None] + offsets[:, None, :]).argmax(axis=2),
+                self.fold_data[k]) for k in folds])
         identity = np.tile(np.eye(self.K).ravel(), (len(offsets), 1))
         candidates = np.hstack([identity, offsets]).T     # theta = [I, offsets]
-        rows = []
-        for k in folds:
-            if self.on_z.mode == "confusion":
-                # a metric of the decisions alone: argmax(Z + offsets), exactly
-                # what the model Z @ I + offsets decides
-                codes = (self.parts[k][1][None] + offsets[:, None, :]).argmax(axis=2)
-                rows.append(self.on_z.scores_of_codes(codes, self.fold_data[k]))
-            else:
-                rows.append(-self.on_z(candidates, self.fold_data[k]))
-        return np.array(rows)
+        return np.array([-self.on_z(candidates, self.fold_data[k]) for k in folds])
 
 
 def class_offset_search(scores, folds):
