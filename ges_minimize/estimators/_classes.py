@@ -2,9 +2,11 @@
 
 What they do, in the order of a fit: standardise the data and fit the start
 (`_model`), check the scorer and choose how to compute it fast
-(`_objective`), tune the start's intercept (or class offsets) and the number
-of iterations on folds (`_cv`), climb (`_climb`), and keep a probability
-model apart from the decisions (`_decision`).
+(`_objective`), choose the decision rule of several classes (the Bayes
+rule of a scorer's costs, `_decision`), tune the start's intercept (or
+class offsets) and the number of iterations on folds (`_cv`), climb
+(`_climb`), and keep a probability model apart from the decisions
+(`_decision`).
 """
 
 import difflib
@@ -33,7 +35,7 @@ __all__ = ["GuidedESClassifier", "GuidedESRegressor"]
 _FITTED = ("coefs_", "intercepts_", "coef_", "intercept_", "objective_curve_",
            "validation_curve_", "proba_coefs_", "proba_intercepts_",
            "intercept_shift_", "class_offsets_", "cv_checkpoints_",
-           "cv_scores_")
+           "cv_scores_", "decision_rule_", "cost_matrix_")
 
 
 class _BaseGuidedES(BaseEstimator):
@@ -122,6 +124,9 @@ class _BaseGuidedES(BaseEstimator):
         objective = NegativeScore(self._template(), scorer, self.scoring,
                                   shapes, scaling)
         objective.prepare(theta0, fit_data)
+        calibrated = proba_theta is not None or (
+            not first_fit and self.__dict__.get("decision_rule_") == "bayes")
+        costs = self._bayes_costs(objective, theta0, fit_data, calibrated)
         full_batch = self._full_batch(len(train))
         select = full_batch or valid is not None
         valid_data = None if valid is None else data.take(valid)
@@ -134,6 +139,10 @@ class _BaseGuidedES(BaseEstimator):
                 fitted["intercept_shift_"] = offset
             elif offset is not None:
                 fitted["class_offsets_"] = offset
+        if self._is_classifier():
+            fitted["decision_rule_"] = "argmax" if costs is None else "bayes"
+            if costs is not None:
+                fitted["cost_matrix_"] = costs
         selection = self.selection
         if selection == "auto":
             selection = "best" if valid is not None else "average"
@@ -217,6 +226,10 @@ class _BaseGuidedES(BaseEstimator):
         return MetadataRouter(owner=self).add_self_request(self).add(
             scorer=self._scorer(),
             method_mapping=MethodMapping().add(caller="fit", callee="score"))
+
+    def _bayes_costs(self, objective, theta, data, calibrated):
+        """The cost matrix of Bayes decisions, or None (see the classifier)."""
+        return None
 
     def _full_batch(self, n_rows):
         """Whether an iteration on `n_rows` rows uses them all."""
@@ -466,7 +479,8 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         for the scorer on the same out-of-fold outputs by a coordinate
         search, and kept if, searched for without each fold in turn, they
         beat zero offsets on that fold by more than one standard error of
-        the fold-wise differences (not for a scorer of probabilities). The
+        the fold-wise differences (not for a scorer of probabilities, nor
+        with the Bayes decisions of `decision`). The
         same folds choose the number of iterations with
         ``early_stopping='cv'``. An int is the number of
         (stratified, for a classifier) unshuffled folds, at most the size of
@@ -479,6 +493,18 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         `sklearn.linear_model.LogisticRegression`): they weight the
         surrogate loss, and so the start, and the rows given to the scorer.
         'balanced' weights each class inversely to its frequency.
+    decision : {'auto', 'argmax'}, default='auto'
+        The decision rule of several classes. 'auto' takes the Bayes
+        decisions of the scorer's costs when its metric is linear in the
+        (weighted) confusion matrix (a cost per pair of true and predicted
+        classes found by probing it, or balanced accuracy) and the start is
+        a calibrated probability model (the default log loss and surrogate
+        start): `predict` is then the class of least expected cost under
+        the softmax probabilities of `decision_function`, and `cv` tunes no
+        class offsets (see Notes). 'argmax' always predicts the largest
+        output of `decision_function`, with the class offsets of `cv`.
+        Accuracy, whose Bayes decision is the most probable class, and two
+        classes (a threshold) use 'argmax' either way.
     verbose : int, default=0
         1 prints a line every 10 iterations of every climb (the iteration,
         the training score of the centre, the length of the step) and the
@@ -526,7 +552,21 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         Offsets of the start's log-probabilities (of its raw outputs, for a
         hinge loss) tuned by `cv`, added to the output intercepts (the
         first is 0; all 0 when they did not beat zero offsets); only when
-        they were tuned (more than two classes).
+        they were tuned (more than two classes, ``decision_rule_ ==
+        'argmax'``).
+    decision_rule_ : {'argmax', 'bayes'}
+        How `predict` decides from the raw outputs ``Z`` of
+        `decision_function`: 'argmax', the largest output (for two classes,
+        its sign); 'bayes', the class of least expected cost,
+        ``argmin_j sum_i p_i cost_matrix_[i, j]`` with ``p`` the softmax of
+        ``Z`` (see `decision`).
+    cost_matrix_ : ndarray of shape (n_classes, n_classes)
+        The cost of predicting class ``j`` (column) for a sample of class
+        ``i`` (row), in the order of `classes_`, whose expected cost the
+        Bayes decisions minimise: the scorer's cost per pair, or its gain
+        negated (for balanced accuracy, ``-1 / (n_classes * prior_i)`` on
+        the diagonal, the priors those of the weighted training data); only
+        when ``decision_rule_ == 'bayes'``.
     cv_checkpoints_ : ndarray of int
         The numbers of iterations compared by ``early_stopping='cv'``; only
         when it chose.
@@ -588,6 +628,23 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
     predicts positive below a probability of 0.5; for several classes,
     the class offsets of `cv` call rare classes more often).
 
+    *Bayes decisions.* For several classes, a scorer whose metric is linear
+    in the confusion matrix (a cost matrix, balanced accuracy) has a best
+    decision on calibrated probabilities that no offsets of the
+    log-probabilities express in general: the class of least expected
+    cost, ``argmin_j sum_i p_i C[i, j]``. With ``decision='auto'`` and a
+    calibrated start, `predict` takes it, with ``p`` the softmax of
+    `decision_function`: the start then makes the logistic regression's
+    Bayes decisions, and the climb moves the parameters (and so ``p``)
+    under the same rule, for as many iterations as ``early_stopping='cv'``
+    finds that it pays (none if the start is as good). No class offsets
+    are tuned on top: on calibrated probabilities the Bayes decision is
+    already the best, and offsets tuned on the folds fit the differences
+    between the folds as much as any error of the probabilities; the climb
+    moves the intercepts with the other weights, judged on the same folds.
+    The rule and the cost matrix are `decision_rule_` and `cost_matrix_`;
+    `predict_proba` still gives the start's probabilities.
+
     The defaults aim at the score on new data, not on the training data. On
     small data the climb on the training score overfits: the training score
     keeps improving while the score on new data stalls or falls. So:
@@ -648,6 +705,7 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         **_BaseGuidedES._parameter_constraints,
         "surrogate_loss": [StrOptions(set(_model.CLASSIFICATION_LOSSES)), None],
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "decision": [StrOptions({"auto", "argmax"})],
     }
 
     def __init__(self, scoring=None, *, surrogate_loss="log_loss",
@@ -657,10 +715,12 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
                  learning_rate=None, batch_size=None, early_stopping="cv",
                  validation_fraction=0.1, n_iter_no_change=None, tol=0.0,
                  warm_start=False, random_state=None, n_jobs=None,
-                 selection="auto", cv=5, class_weight=None, verbose=0):
+                 selection="auto", cv=5, class_weight=None, decision="auto",
+                 verbose=0):
         self.scoring = scoring
         self.surrogate_loss = surrogate_loss
         self.class_weight = class_weight
+        self.decision = decision
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.l2_regularization = l2_regularization
@@ -739,6 +799,17 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         self.coef_ = self.coefs_[0].T.copy()
         self.intercept_ = self.intercepts_[0].copy()
 
+    def _bayes_costs(self, objective, theta, data, calibrated):
+        """The cost matrix of the Bayes decisions for the scorer, or None.
+
+        Only with ``decision='auto'``, a calibrated probability model and a
+        scorer of decisions (not of probabilities); `objective` switches its
+        decisions to the rule (`NegativeScore.decide_by_costs`).
+        """
+        if self.decision != "auto" or not calibrated or objective.uses_proba:
+            return None
+        return objective.decide_by_costs(theta, data)
+
     def _set_probability_model(self, proba_theta, objective, shapes, scaling,
                                previous):
         """The layers of `predict_proba` (see `_decision`)."""
@@ -765,7 +836,9 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             For two classes, positive values predict ``classes_[1]``; for
-            more, one column per class, the largest predicted.
+            more, one column per class, the largest predicted (with
+            ``decision_rule_ == 'bayes'``, the least expected cost under
+            their softmax).
         """
         Z = self._raw_output(X)
         return Z[:, 0] if Z.shape[1] == 1 else Z
@@ -800,6 +873,10 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
     def predict(self, X):
         """Predicted class labels, the decisions that maximise `scoring`.
 
+        The largest output of `decision_function` or, with
+        ``decision_rule_ == 'bayes'``, the class of least expected cost
+        under its softmax (see `cost_matrix_`).
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -809,7 +886,9 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         y : ndarray of shape (n_samples,)
         """
         Z = self._raw_output(X)
-        return self.classes_[_decision.class_codes(Z)]
+        costs = (self.__dict__.get("cost_matrix_")
+                 if self.__dict__.get("decision_rule_") == "bayes" else None)
+        return self.classes_[_decision.class_codes(Z, costs)]
 
 
 class GuidedESRegressor(RegressorMixin, _BaseGuidedES):

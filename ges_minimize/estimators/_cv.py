@@ -3,7 +3,8 @@
 On the folds of ``cv``: the start's output intercept is shifted by the
 amount that maximises the scorer on out-of-fold outputs (`tuned_offset`),
 or, for several classes, offsets per class of its log-probabilities are
-tuned by a coordinate search on them (`tuned_class_offsets`); and
+tuned by a coordinate search on them (`tuned_class_offsets`), unless the
+decisions follow the Bayes rule of the scorer's costs (`_decision`); and
 ``early_stopping='cv'`` chooses the number of iterations from the
 out-of-fold scores of climbs on each fold (`cross_validate_n_iter`), by the
 one-standard-error rule (`first_within_one_se`).
@@ -46,16 +47,21 @@ def cross_validate_start(est, theta0, origin, shapes, data, surrogate, objective
     (the log-probabilities of a softmax start, up to a constant per row)
     are tuned for the scorer (`tuned_class_offsets`) and added to the
     output intercepts; not for a scorer of probabilities, for which there
-    are no decisions to tune. Each fold's start gets the offsets tuned on
-    the other folds' outputs (for several classes, zeros if the fit's
-    offsets are zeros), so that its rows left out judge it as new data
-    (offsets tuned on them would favour the start over any climb from it).
+    are no decisions to tune, nor when the objective decides by the Bayes
+    rule of the scorer's costs (``objective.costs``), already the best
+    decisions on the calibrated probabilities of the start: what those miss
+    is left to the climb, which moves the intercepts with the other
+    parameters and is judged on the same folds. Each fold's start gets the
+    offsets tuned on the other folds' outputs (for several classes, zeros
+    if the fit's offsets are zeros), so that its rows left out judge it as
+    new data (offsets tuned on them would favour the start over any climb
+    from it).
     Returns `theta0`, the shift or the offsets (or None) and a list of
     ``(train, test, start)`` per fold, or None with fewer than 2 folds or
     nothing to use them for.
     """
     n_outputs = shapes[-1][1]
-    tune = n_outputs == 1 or not objective.uses_proba
+    tune = n_outputs == 1 or (not objective.uses_proba and objective.costs is None)
     if not tune and est.early_stopping != "cv":
         return theta0, None, None
     cv = est.cv

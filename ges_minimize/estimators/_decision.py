@@ -15,12 +15,24 @@ added to the start's log-probabilities (`shift_output`). Without a calibrated st
 (hinge or no surrogate loss, a random start), or when the scorer itself
 judges probabilities (``neg_log_loss``, ``neg_brier_score``), the
 probabilities are those of the decision model.
+
+For several classes and a scorer linear in the weighted confusion matrix
+(a cost per pair of classes, balanced accuracy), with a calibrated start,
+the decisions follow the Bayes rule instead: the class of least expected
+cost ``argmin_j sum_i p_i C[i, j]`` under the softmax probabilities ``p``
+of the decision model's raw outputs (`bayes_codes`), with ``C`` the cost
+matrix of the scorer (the negated gain of a score). The start then makes
+the Bayes decisions of the logistic regression, and the climb moves its
+parameters under the same rule. The decisions of a cost matrix that
+charges every error alike (accuracy) are the most probable class, the
+plain ``argmax`` (`is_argmax_cost`).
 """
 
 import numpy as np
 from scipy.special import expit, softmax
 
-__all__ = ["shift_output", "probabilities", "class_codes"]
+__all__ = ["shift_output", "probabilities", "class_codes", "bayes_codes",
+           "is_argmax_cost"]
 
 
 def shift_output(theta, offset):
@@ -44,9 +56,39 @@ def probabilities(Z):
     return softmax(Z, axis=1)
 
 
-def class_codes(Z):
-    """Predicted class codes from raw outputs."""
-    return (Z[:, 0] > 0).astype(int) if Z.shape[1] == 1 else Z.argmax(axis=1)
+def class_codes(Z, costs=None):
+    """Predicted class codes from raw outputs ``(n, n_outputs)``: the sign (one
+    column), the largest output, or, with `costs`, the Bayes rule
+    (`bayes_codes`)."""
+    if Z.shape[1] == 1:
+        return (Z[:, 0] > 0).astype(int)
+    return Z.argmax(axis=1) if costs is None else bayes_codes(Z, costs)
+
+
+def bayes_codes(Z, costs):
+    """Class codes of least expected cost under the softmax of raw outputs.
+
+    `Z` ``(..., n_classes)`` holds raw outputs (any leading axes, such as
+    candidates and rows); the decision of a row is
+    ``argmin_j sum_i p_i costs[i, j]`` with ``p = softmax(z)``, the first
+    such class on ties. `costs` ``(n_classes, n_classes)`` is the cost of
+    predicting class ``j`` (column) for a sample of class ``i`` (row).
+    """
+    return (softmax(Z, axis=-1) @ costs).argmin(axis=-1)
+
+
+def is_argmax_cost(costs):
+    """Whether the Bayes rule of `costs` is the most probable class.
+
+    It is when every error costs the same, at least as much as a right
+    decision, up to a constant per true class (a row): then the expected
+    cost of predicting ``j`` is a constant minus a positive multiple of
+    ``p_j`` (or does not depend on ``j``).
+    """
+    excess = costs - np.diag(costs)[:, None]       # right decisions cost 0
+    errors = excess[~np.eye(len(costs), dtype=bool)]
+    return bool(np.ptp(errors) <= 1e-12 * max(1.0, np.max(np.abs(errors)))
+                and errors[0] >= 0)
 
 
 def calibrated_start(estimator, first_fit):

@@ -10,7 +10,10 @@ of a scikit-learn metric from their weighted confusion matrices
 functions of scikit-learn (with their keyword arguments) behind a scorer
 made by `sklearn.metrics.make_scorer` or named by a string; `probe_cost`
 recognises any other metric that is a mean (or a sum) of a cost per pair
-(true class, predicted class), by measuring that cost and checking it. The
+(true class, predicted class), by measuring that cost and checking it;
+`linear_gain` gives the gain per pair of the metrics that are linear in the
+confusion matrix of given rows (accuracy, balanced accuracy), for the Bayes
+decisions of the classifier (`_decision`). The
 estimators then check every one of them against the real scorer before
 using it (`_objective`), and fall back to the scorer otherwise.
 
@@ -25,7 +28,7 @@ import numpy as np
 from sklearn import metrics as skm
 
 __all__ = ["confusion_matrices", "classification_metric", "regression_metric",
-           "probe_cost", "cost_metric"]
+           "probe_cost", "cost_metric", "linear_gain"]
 
 
 def confusion_matrices(true, pred, weights, n_classes):
@@ -244,3 +247,31 @@ def cost_metric(C, form):
         total = np.sum(cm * C, axis=(1, 2))
         return total / cm.sum(axis=(1, 2)) if form == "mean" else total
     return score
+
+
+def linear_gain(score_func, kwargs, classes):
+    """``gain(codes, weights) -> G`` for a metric linear in the confusion matrix.
+
+    For accuracy and balanced accuracy (``adjusted`` or not) of scikit-learn,
+    on rows of class codes `codes` and weights `weights`, the metric is an
+    increasing affine function of ``sum(cm * G)``: ``G`` ``(K, K)`` is the
+    gain per pair (true class, predicted class) as a weighted mean over the
+    rows, the identity for accuracy and ``diag(1 / (K' * prior_i))`` for
+    balanced accuracy (``K'`` classes of positive weight, ``prior_i`` the
+    share of class ``i`` in the weights; 0 for a class of no weight).
+    Anything else gives None (a metric found by `probe_cost` is its own
+    gain, the cost matrix).
+    """
+    K = len(classes)
+    if score_func is skm.accuracy_score and _kwargs_subset(kwargs, ["normalize"]):
+        return lambda codes, weights: np.eye(K)
+    if score_func is skm.balanced_accuracy_score and _kwargs_subset(
+            kwargs, ["adjusted"]):
+        def gain(codes, weights):
+            support = np.bincount(codes, weights=weights, minlength=K)
+            seen = support > 0
+            share = np.zeros(K)
+            share[seen] = weights.sum() / (seen.sum() * support[seen])
+            return np.diag(share)
+        return gain
+    return None

@@ -19,6 +19,12 @@ by the first of these that reproduces the scorer (checked by `prepare`):
   the metadata routed to the scorer, if any);
 - 'scorer': the scorer itself on a model holding each candidate's
   parameters (anything else: scorers of probabilities, custom callables).
+
+A classifier's class codes are the largest output, or, once
+`NegativeScore.decide_by_costs` has switched them for a scorer linear in
+the confusion matrix, the Bayes rule on the softmax of the outputs
+(`_decision.bayes_codes`); every mode, the 'scorer' one included (through
+the model's `predict`), then decides by that rule.
 """
 
 import inspect
@@ -30,7 +36,7 @@ from scipy.special import expit
 from sklearn.exceptions import UndefinedMetricWarning
 
 from .._evaluate import BatchEvaluator
-from . import _metrics, _model, _ranking
+from . import _decision, _metrics, _model, _ranking
 
 __all__ = ["Data", "NegativeScore", "check_score_value", "evaluator"]
 
@@ -100,6 +106,9 @@ class NegativeScore:
 
     Picklable, so that parallel workers can evaluate it. In 'scorer' mode
     the model is a shallow copy of `template` holding the candidate's layers.
+    ``costs`` is None (class codes: the largest output) or the cost matrix of
+    the Bayes decisions (see `decide_by_costs`); ``gain`` is set by
+    `prepare` for a scorer linear in the confusion matrix.
     """
 
     def __init__(self, template, scorer, scoring, shapes, scaling):
@@ -108,6 +117,7 @@ class NegativeScore:
         self.classes = getattr(template, "classes_", None)
         self.unit_weights = True
         self.mode, self.metric = "scorer", None
+        self.gain, self.costs = None, None
 
     # -- models -----------------------------------------------------------------
     def layers(self, theta):
@@ -117,6 +127,8 @@ class NegativeScore:
         model = object.__new__(type(self.template))
         model.__dict__.update(self.template.__dict__)
         model._set_layers(self.layers(theta))
+        if self.costs is not None:        # `predict` decides as `predictions`
+            model.decision_rule_, model.cost_matrix_ = "bayes", self.costs
         return model
 
     def outputs(self, thetas, data):
@@ -131,6 +143,8 @@ class NegativeScore:
             return self.scaling[2] + self.scaling[3] * Z[..., 0]
         if Z.shape[2] == 1:
             return (Z[..., 0] > 0).astype(np.intp)
+        if self.costs is not None:
+            return _decision.bayes_codes(Z, self.costs)
         return Z.argmax(axis=2)
 
     # -- scores -----------------------------------------------------------------
@@ -209,6 +223,7 @@ class NegativeScore:
                 "fit received (or class_weight made); give a scorer with a "
                 "sample_weight parameter")
         self.mode, self.metric, self.unit = "scorer", None, 1.0
+        self.gain, self.costs = None, None
         self.template._proba_calls = []
         try:
             value = self.scores(theta[None], data, "scorer")[0]
@@ -239,7 +254,7 @@ class NegativeScore:
         checks = np.vstack([theta, theta + 0.3 * rng.standard_normal(
             (N_VERIFY, theta.size))])
         reference = None
-        for mode, metric in self._candidate_modes(data, rng):
+        for mode, metric, gain in self._candidate_modes(data, rng):
             self.mode, self.metric = mode, metric
             try:
                 if reference is None:
@@ -249,12 +264,53 @@ class NegativeScore:
                 continue
             if np.all(np.abs(fast - reference)
                       <= VERIFY_RTOL * np.maximum(1.0, np.abs(reference))):
+                self.gain = gain
                 return value
         self.mode, self.metric = "scorer", None
         return value
 
+    def decide_by_costs(self, theta, data):
+        """Switch the class codes to the Bayes rule of the scorer's costs.
+
+        For a classifier of several classes whose scorer `prepare` found
+        linear in the weighted confusion matrix (``gain``, a cost per pair of
+        classes or accuracy / balanced accuracy, with the class supports of
+        `data`), the cost matrix is the negated gain of the score, and the
+        decisions become ``argmin_j sum_i p_i C[i, j]`` on the softmax of the
+        outputs, in every mode. Not when that rule is the largest output
+        (`_decision.is_argmax_cost`, accuracy), nor unless the mode still
+        reproduces the scorer under it at `theta` and a few random
+        parameters. Returns the cost matrix, or None (the codes stay the
+        largest output).
+        """
+        if self.gain is None or self.classes is None or self.classes.size < 3:
+            return None
+        costs = 0.0 - np.asarray(self.gain(data.codes, data.weights), dtype=float)
+        if costs.shape != (self.classes.size,) * 2 or not np.all(
+                np.isfinite(costs)) or _decision.is_argmax_cost(costs):
+            return None
+        rng = np.random.default_rng(1)        # its own stream, as in `prepare`
+        checks = np.vstack([theta, theta + 0.3 * rng.standard_normal(
+            (N_VERIFY, theta.size))])
+        self.costs = costs
+        try:
+            reference = self.scores(checks, data, "scorer")
+            fast = self.scores(checks, data, self.mode)
+        except Exception:
+            fast = reference = None
+        if fast is None or not np.all(
+                np.abs(fast - reference)
+                <= VERIFY_RTOL * np.maximum(1.0, np.abs(reference))):
+            self.costs = None
+        return self.costs
+
     def _candidate_modes(self, data, rng):
-        """(mode, metric) pairs to try, fastest first."""
+        """(mode, metric, gain) to try, fastest first.
+
+        ``gain(codes, weights)`` is the gain per pair of classes of the score
+        (see `_metrics.linear_gain`; sign included) when it is linear in the
+        confusion matrix, else None.
+        """
         scorer = self.scorer
         func = getattr(scorer, "_score_func", None)
         kwargs = getattr(scorer, "_kwargs", None)
@@ -269,15 +325,19 @@ class NegativeScore:
         if response in ("decision_function", "predict_proba"):
             ranking = self._ranking_metric(func, kwargs, sign, response)
             if ranking is not None and not data.metadata:
-                yield "ranking", ranking
+                yield "ranking", ranking, None
             return
         if response != "predict":
             return
         if data.metadata:              # only the metric itself knows what they do
-            yield "labels", (func, kwargs, sign)
+            yield "labels", (func, kwargs, sign), None
             return
+        gain = None
         if self.classes is not None:
             metric = _metrics.classification_metric(func, kwargs, self.classes)
+            linear = _metrics.linear_gain(func, kwargs, self.classes)
+            if linear is not None:
+                gain = lambda codes, w, g=linear: sign * g(codes, w)
             if metric is None:
                 weighted = not self.unit_weights
 
@@ -290,13 +350,15 @@ class NegativeScore:
                 found = _metrics.probe_cost(call, self.classes, weighted, rng)
                 if found is not None:
                     metric = _metrics.cost_metric(*found)
+                    if gain is None:
+                        gain = lambda codes, w, C=found[0]: sign * C
             if metric is not None:
-                yield "confusion", lambda cm, m=metric: sign * m(cm)
+                yield "confusion", lambda cm, m=metric: sign * m(cm), gain
         else:
             metric = _metrics.regression_metric(func, kwargs)
             if metric is not None:
-                yield "residuals", lambda y, P, w, m=metric: sign * m(y, P, w)
-        yield "labels", (func, kwargs, sign)
+                yield "residuals", lambda y, P, w, m=metric: sign * m(y, P, w), None
+        yield "labels", (func, kwargs, sign), gain
 
     def _ranking_metric(self, func, kwargs, sign, response):
         """``metric(codes, Z (S, n), w)`` of a binary classifier's ranking, or None.
@@ -341,6 +403,7 @@ class NegativeScore:
                               *self.scaling[2:]))
         twin.unit_weights, twin.mode, twin.metric, twin.unit = (
             self.unit_weights, self.mode, self.metric, self.unit)
+        twin.gain, twin.costs = self.gain, self.costs
         return twin
 
     def in_process(self):
