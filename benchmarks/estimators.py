@@ -200,6 +200,7 @@ def methods_on_fold(task, budget, X_tr, y_tr, a_tr, X_te, a_te):
         info = {"n_iter": est.n_iter_}
         if task.kind == "multiclass":
             info["offsets"] = hasattr(est, "class_offsets_")
+            info["bayes"] = getattr(est, "decision_rule_", None) == "bayes"
         if task.kind == "regression":
             out, proba = est.predict(X_te), None
         elif task.kind == "ranking":
@@ -420,12 +421,13 @@ def diagnostics_row(task, outcome):
     infos = [i for i in outcome["results"].get(GES, {"info": []})["info"]
              if isinstance(i, dict)]
     if not infos:
-        return [task.name, "—", "—", "—", "—"]
+        return [task.name, "—", "—", "—", "—", "—"]
     n_iter = np.array([i["n_iter"] for i in infos])
-    offsets = ("—" if "offsets" not in infos[0]
-               else f"{sum(i['offsets'] for i in infos)}/{len(infos)}")
+    def count(key):
+        return ("—" if key not in infos[0]
+                else f"{sum(i[key] for i in infos)}/{len(infos)}")
     return [task.name, f"{len(infos)}", f"{np.median(n_iter):g}",
-            f"{np.mean(n_iter == 1):.0%}", offsets]
+            f"{np.mean(n_iter == 1):.0%}", count("bayes"), count("offsets")]
 
 
 class Report:
@@ -505,10 +507,11 @@ def real_data(report, budget, repeats, only_tasks=None):
                   "recommended instead (best baseline, where Guided ES does not win)"],
                  kind_rows(tasks, outcomes))
     report.table("Guided ES fits: number of iterations chosen (early_stopping='cv'), "
-                 "and, on multiclass tasks, fits with tuned per-class offsets "
-                 "(class_offsets_)",
+                 "and, on multiclass tasks, fits deciding by the Bayes rule of "
+                 "the metric's costs (decision_rule_ 'bayes') and fits with "
+                 "tuned per-class offsets (class_offsets_)",
                  ["task", "fits", "median n_iter_", "share with n_iter_ = 1",
-                  "fits with class_offsets_"],
+                  "fits with the Bayes rule", "fits with class_offsets_"],
                  [diagnostics_row(t, outcomes[t.name]) for t in tasks])
 
 
