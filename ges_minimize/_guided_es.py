@@ -169,7 +169,10 @@ class GuidedES:
     converged : None or str
         Set by the adaptive mode once it has converged: ``'sigma'`` (sigma
         below ``AUTO_SIGMA_TOL`` of its start or below the precision of the
-        centre) or ``'flat'`` (no pair difference resolved for
+        centre), ``'step'`` (``AUTO_FLAT_ITERATIONS`` steps in a row too
+        short to move the centre beyond that precision: no step long enough
+        to change f made it lower, as on a piecewise-constant f) or
+        ``'flat'`` (no pair difference resolved for
         ``AUTO_FLAT_ITERATIONS`` iterations while sigma doubled).
 
     Notes
@@ -402,6 +405,7 @@ class GuidedES:
         self._eta = None
         self._last_step = None
         self._flat_run = 0
+        self._tiny_run = 0
         self._exact_centre_needed = self.adaptive
         # with bounds: coordinates on a bound that the estimate pushes out
         self._blocked = None
@@ -777,9 +781,13 @@ class GuidedES:
         self._x = x_new
         self.step_norm = length
         self.sigma = min(max(AUTO_SIGMA_RATIO * length, sigma / 2), 2 * sigma)
+        x_scale = float(np.max(np.abs(x_new)))
+        self._tiny_run = self._tiny_run + 1 if length <= AUTO_X_PRECISION * x_scale else 0
         if (self.sigma <= AUTO_SIGMA_TOL * self.sigma0
-                or self.sigma <= AUTO_X_PRECISION * float(np.max(np.abs(x_new)))):
+                or self.sigma <= AUTO_X_PRECISION * x_scale):
             self.converged = "sigma"
+        elif self._tiny_run >= AUTO_FLAT_ITERATIONS:
+            self.converged = "step"
         return u
 
     def _choose_beta(self, alpha, k):

@@ -57,7 +57,7 @@ MESSAGES = {
                  "`patience` iterations.",
     Status.NONFINITE: "The objective was non-finite at every evaluated point "
                       f"for {MAX_NONFINITE_ITERATIONS} consecutive iterations.",
-    Status.CONVERGED: "Converged: the adapted step and sigma fell below the "
+    Status.CONVERGED: "Converged: the adapted step or sigma fell below the "
                       "precision of x, or the values of f stopped resolving "
                       "any scale tried.",
     Status.DIVERGED: "The run diverged: the estimate of f at the centre rose "

@@ -193,3 +193,25 @@ def test_bounds_in_the_adaptive_mode_evaluate_the_centre_and_reach_the_face():
     assert_allclose(res.x, [0.5, 0.5, 1.0, 1.0], atol=1e-4)
     # 2P + 1 = 5 evaluations per iteration, and one or two at the end
     assert res.nfev == len(calls) and 5 * res.nit < res.nfev <= 5 * res.nit + 2
+
+
+def test_steps_too_short_to_move_x_stop_the_run_as_step():
+    # a sign network: once every step that changes the loss raises it, the
+    # line search shortens the step below the precision of x, where it can
+    # never move the centre again; the run stops instead of spinning
+    from benchmarks._families import SignNetwork
+    p = SignNetwork(hidden=4, seed=0, n_samples=200)
+    es = GuidedES(p.x0, rng=0)
+    xs = []
+    while es.converged is None and es.nfev < 20_000:
+        es.add_surrogate_grad(p.surrogate_grad(es.x))
+        es.tell([p.fun(x) for x in es.ask()])
+        xs.append(es.x)
+    assert es.converged == "step"
+    assert es.nfev < 5000
+    # the last ten steps did not move the centre by more than its precision
+    moves = [np.max(np.abs(b - a)) for a, b in zip(xs[-11:], xs[-10:])]
+    assert max(moves) <= 1e-15 * np.max(np.abs(es.x)) * (1 + 1e-9)
+    res = minimize_guided_es(p.fun, p.x0, p.surrogate_grad, maxfev=20_000, rng=0)
+    assert res.status == Status.CONVERGED and res.nfev < 5000
+    assert res.fun == p.fun(res.x)
