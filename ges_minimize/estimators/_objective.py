@@ -76,6 +76,19 @@ class Data:
         return self.y.shape[0]
 
 
+def _check_points(theta, rng):
+    """`theta` and `N_VERIFY` random parameters near it, on which a fast mode
+    of scoring is checked against the scorer."""
+    return np.vstack([theta, theta + 0.3 * rng.standard_normal(
+        (N_VERIFY, theta.size))])
+
+
+def _agree(fast, reference):
+    """Whether fast scores equal the scorer's to `VERIFY_RTOL`."""
+    return bool(np.all(np.abs(fast - reference)
+                       <= VERIFY_RTOL * np.maximum(1.0, np.abs(reference))))
+
+
 def check_score_value(value, scoring):
     """The float of a score, or a TypeError / ValueError naming `scoring`."""
     ok = isinstance(value, numbers.Real) or (
@@ -251,8 +264,7 @@ class NegativeScore:
         self.unit = abs(value) if abs(value) > 1e100 else 1.0
         del self.template._proba_calls
         rng = np.random.default_rng(0)        # its own stream: the fit's is untouched
-        checks = np.vstack([theta, theta + 0.3 * rng.standard_normal(
-            (N_VERIFY, theta.size))])
+        checks = _check_points(theta, rng)
         reference = None
         for mode, metric, gain in self._candidate_modes(data, rng):
             self.mode, self.metric = mode, metric
@@ -262,8 +274,7 @@ class NegativeScore:
                 fast = self.scores(checks, data, mode)
             except Exception:
                 continue
-            if np.all(np.abs(fast - reference)
-                      <= VERIFY_RTOL * np.maximum(1.0, np.abs(reference))):
+            if _agree(fast, reference):
                 self.gain = gain
                 return value
         self.mode, self.metric = "scorer", None
@@ -289,18 +300,15 @@ class NegativeScore:
         if costs.shape != (self.classes.size,) * 2 or not np.all(
                 np.isfinite(costs)) or _decision.is_argmax_cost(costs):
             return None
-        rng = np.random.default_rng(1)        # its own stream, as in `prepare`
-        checks = np.vstack([theta, theta + 0.3 * rng.standard_normal(
-            (N_VERIFY, theta.size))])
+        # its own stream, as in `prepare`
+        checks = _check_points(theta, np.random.default_rng(1))
         self.costs = costs
         try:
-            reference = self.scores(checks, data, "scorer")
-            fast = self.scores(checks, data, self.mode)
+            agree = _agree(self.scores(checks, data, self.mode),
+                           self.scores(checks, data, "scorer"))
         except Exception:
-            fast = reference = None
-        if fast is None or not np.all(
-                np.abs(fast - reference)
-                <= VERIFY_RTOL * np.maximum(1.0, np.abs(reference))):
+            agree = False
+        if not agree:
             self.costs = None
         return self.costs
 
