@@ -97,7 +97,7 @@ def main(argv=None):
     width = max(len(name) for name in curves)
     print(f"{'f - f* at evaluations':<{width}} " + " ".join(f"{m:>9d}" for m in marks))
     for name, curve in curves.items():
-        print(f"{name:<{width}} " + " ".join(f"{curve.get(m, np.nan):9.5f}" for m in marks))
+        print(f"{name:<{width}} " + " ".join(f"{curve.get(m, np.nan):9.3g}" for m in marks))
     print(f"\n({elapsed:.1f} s)")
     _plot(curves, args.out)
     return 0

@@ -189,7 +189,10 @@ class GuidedES:
     step's length (changing by at most a factor 2 per iteration) and
     doubles when no pair resolves a difference. With two pairs or more, the
     first pair probes the moving average of the recent guiding directions
-    while its slope stays well above the random pairs'. See
+    while its slope stays well above the random pairs', or else, on the same
+    terms, the moving average of the steps taken over about the last ``n``
+    iterations, which finds the gradient a steadily biased surrogate is
+    blind to. See
     `ges_minimize._stepsize` for the details and the references.
 
     **Order of a surrogate gradient.** In the paper's Algorithm 1 the
@@ -416,6 +419,11 @@ class GuidedES:
         self._probe_asked = False
         self._probe_gain = np.nan
         self._random_gain = np.nan
+        # ... and the moving average of the unit steps taken, the other
+        # direction it may probe
+        self._step_path = None
+        self._path_gain = np.nan
+        self._probe_kind = None
 
     # -- state -------------------------------------------------------------
     @property
@@ -478,10 +486,13 @@ class GuidedES:
                                      self.sigma, alpha, self._guide.add_combination)
             self._masked_ask = (self._blocked is not None and self._blocked.any()
                                 and self.nit % AUTO_BOUND_RECHECK != 0)
-            self._probe_asked = self._wants_probe(k)
+            self._probe_kind = self._wants_probe(k)
+            self._probe_asked = self._probe_kind is not None
             if self._probe_asked:
-                # the first pair probes the average guiding direction itself
-                g = self._guide_average
+                # the first pair probes the average guiding direction itself,
+                # or the average direction of the steps taken
+                g = (self._guide_average if self._probe_kind == "guide"
+                     else self._step_path)
                 eps[0] = g * (self.sigma / np.linalg.norm(g))
             if self._masked_ask:
                 eps[:, self._blocked] = 0.0   # coordinates held on a bound
@@ -514,21 +525,33 @@ class GuidedES:
                                   or self._exact_centre_needed)
 
     def _wants_probe(self, k):
-        """Whether this iteration's first pair probes the guide's average.
+        """Which direction this iteration's first pair probes, if any.
 
         Only in the adaptive mode, with two pairs or more, a guide and
-        ``alpha < 1`` (``alpha = 1`` is vanilla ES, which ignores it); then
-        while the probe's squared slope (a moving average) is at least
-        ``AUTO_PROBE_THRESHOLD`` times that of the random pairs, and at every
-        ``AUTO_PROBE_RECHECK``-th iteration whatever it was, to measure it
-        again.
+        ``alpha < 1`` (``alpha = 1`` is vanilla ES, which ignores it). Two
+        candidates: ``'guide'``, the moving average of the unit guiding
+        directions, and ``'path'``, the moving average (decay ``1 - 1/n``)
+        of the unit steps taken. Each is probed at one iteration in every
+        ``AUTO_PROBE_RECHECK`` to measure its squared slope (a moving
+        average) again; at the others, the guide while its squared slope is
+        at least ``AUTO_PROBE_THRESHOLD`` times that of the random pairs,
+        else the path on the same terms, else neither (``None``).
         """
         if not (self.adaptive and self.n_pairs >= 2 and k
                 and self.current_alpha < 1 and self._guide_average is not None):
-            return False
-        if self.nit % AUTO_PROBE_RECHECK == 0 or np.isnan(self._probe_gain):
-            return True
-        return self._probe_gain >= AUTO_PROBE_THRESHOLD * self._random_gain
+            return None
+        phase = self.nit % AUTO_PROBE_RECHECK
+        if phase == 0 or np.isnan(self._probe_gain):
+            return "guide"
+        if self._step_path is not None and (
+                phase == AUTO_PROBE_RECHECK // 2 or np.isnan(self._path_gain)):
+            return "path"
+        bar = AUTO_PROBE_THRESHOLD * self._random_gain
+        if self._probe_gain >= bar:
+            return "guide"
+        if self._step_path is not None and self._path_gain >= bar:
+            return "path"
+        return None
 
     def _points_around(self, eps):
         """A new array of ``x + eps`` over ``x - eps``, clipped to the box."""
@@ -652,7 +675,10 @@ class GuidedES:
             return new if np.isnan(old) else (1 - w) * old + w * new
 
         if probe_valid:
-            self._probe_gain = average(self._probe_gain, float(d_sq[0]))
+            if self._probe_kind == "path":
+                self._path_gain = average(self._path_gain, float(d_sq[0]))
+            else:
+                self._probe_gain = average(self._probe_gain, float(d_sq[0]))
             d_sq = d_sq[1:]
         if d_sq.size:
             self._random_gain = average(self._random_gain, float(d_sq.mean()))
@@ -777,6 +803,10 @@ class GuidedES:
                 "the adaptive step overflowed: the objective's values or "
                 "their differences exceed the floating-point range")
         self._last_step = (slope, delta, f_here, self._x, exact)
+        if length > 0:
+            unit = delta / length
+            self._step_path = (unit if self._step_path is None else
+                               (1.0 - 1.0 / self.n) * self._step_path + unit)
         self._exact_centre_needed = False
         self._x = x_new
         self.step_norm = length

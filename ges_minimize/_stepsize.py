@@ -42,6 +42,20 @@ whose length ``eta`` is learnt from the values, never given by the user:
   it lets the line search follow it, much as a search direction from a
   guiding prior does in P-RGF [1]_ and the evolution path does in CMA-ES
   [3]_. A guide no better than a random pair stops being probed.
+- When the guide is not probed, the first pair may probe instead the
+  moving average of the unit steps taken, with decay ``1 - 1/n`` (a memory
+  of about ``n`` iterations, like the evolution paths of CMA-ES [3]_), on
+  the same terms (its squared slope at least 8 times the random pairs',
+  measured again at every tenth iteration, five iterations after the
+  guide's check). A surrogate with a steady bias is blind along one
+  direction: the search drives the gradient into the part of space where
+  the bias cancels the surrogate's signal (on the paper's quadratic the
+  true gradient ends up nearly opposite to the bias, so each surrogate
+  gradient carries little of it). The random pairs still see that part of
+  the gradient, and the steps they cause, consistent in sign over many
+  iterations, add up along it while their noise averages out. Probing the
+  average lets the line search remove what the guide cannot, as a past
+  descent direction does as a guide in [4]_.
 
 All of it is invariant to ``f -> a f + b`` (``a > 0``): ``tau`` is a ratio of
 differences of ``f``, and ``eta`` starts so that the first step has the
@@ -58,6 +72,9 @@ References
    Springer 2006, section 3.5 (interpolation in line searches).
 .. [3] N. Hansen, "The CMA evolution strategy: a tutorial", 2016.
    arXiv:1604.00772.
+.. [4] F. Meier, A. Mujika, M. M. Gauy and A. Steger, "Improving gradient
+   estimation in evolutionary strategies with past descent directions",
+   2019. arXiv:1910.05268.
 """
 
 import math

@@ -6,6 +6,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from ges_minimize import PAPER_SETTINGS, GuidedES, Status, minimize_guided_es
 from ges_minimize._stepsize import line_search_ratio
+from ges_minimize.problems import PerturbedQuadratic
 
 
 def rotated_quadratic(n, cond, seed):
@@ -215,3 +216,83 @@ def test_steps_too_short_to_move_x_stop_the_run_as_step():
     res = minimize_guided_es(p.fun, p.x0, p.surrogate_grad, maxfev=20_000, rng=0)
     assert res.status == Status.CONVERGED and res.nfev < 5000
     assert res.fun == p.fun(res.x)
+
+
+def test_the_step_path_is_the_decayed_sum_of_the_unit_steps_taken():
+    # the recursion path <- (1 - 1/n) path + step / |step|, over the steps
+    # that were kept (a step taken back moves the centre back and adds none)
+    f = lambda x: 0.5 * float(np.sum(np.arange(1, 9) * (x - 1.0) ** 2))
+    es = GuidedES(np.zeros(8), rng=3)
+    expected, x_before = None, es.x
+    for _ in range(40):
+        es.add_surrogate_grad(np.arange(1, 9) * (es.x - 1.0) + 0.3)
+        es.tell([f(p) for p in es.ask()])
+        last = es._last_step
+        if last is not None:          # this tell took a step from last[3]
+            assert_array_equal(last[3], x_before)
+            unit = last[1] / np.linalg.norm(last[1])
+            expected = unit if expected is None else (1 - 1 / 8) * expected + unit
+        x_before = es.x
+    assert es.n_reverted > 0          # the recursion skipped those
+    assert_allclose(es._step_path, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_the_first_pair_probes_the_step_path_at_its_check():
+    # five iterations after each check of the guide, the first pair probes
+    # the average of the steps taken: its perturbation is parallel to it
+    f = lambda x: 0.5 * float(x @ x)
+    es = GuidedES(np.full(20, 3.0), rng=0)
+    probed = []
+    for _ in range(30):
+        es.add_surrogate_grad(es.x + 0.5)
+        points = es.ask()
+        if es._probe_kind == "path":
+            eps = points[0] - es.x
+            cos = eps @ es._step_path / (np.linalg.norm(eps) *
+                                         np.linalg.norm(es._step_path))
+            assert cos == pytest.approx(1.0, abs=1e-12)
+            probed.append(es.nit)
+        es.tell([f(p) for p in points])
+    assert {5, 15, 25} <= set(probed)
+
+
+def test_the_step_path_finds_the_gradient_a_steadily_biased_surrogate_hides(
+        monkeypatch):
+    # the paper's quadratic (n = 1000): the search drives the gradient to
+    # nearly minus the surrogate's fixed bias, where the bias cancels the
+    # surrogate's signal; the average of the steps lines up with it, and
+    # probing it takes the gap at 12,000 evaluations far below that of the
+    # same run with the path never probed
+    p = PerturbedQuadratic(seed=0)
+    H = p.A.T @ p.A / p.m
+
+    def gap(x):
+        d = x - p.x_star
+        return 0.5 * float(d @ (H @ d))
+
+    def run():
+        p.reset_noise()
+        es = GuidedES(p.x0, rng=0)
+        kinds = []
+        while es.nfev < 12_000:
+            es.add_surrogate_grad(p.surrogate_grad(es.x))
+            points = es.ask()
+            kinds.append(es._probe_kind)
+            es.tell([p.f_star + gap(x) for x in points])
+        return es, kinds
+
+    es, kinds = run()
+    path = es._step_path / np.linalg.norm(es._step_path)
+    assert path @ p.bias > 0.5
+    assert kinds.count("path") >= len(kinds) // 10     # at least its checks
+    with_path = gap(es.x) / gap(p.x0)
+
+    wants = GuidedES._wants_probe
+    monkeypatch.setattr(GuidedES, "_wants_probe",
+                        lambda self, k: None if wants(self, k) == "path"
+                        else wants(self, k))
+    es, kinds = run()
+    assert "path" not in kinds
+    without = gap(es.x) / gap(p.x0)
+    assert with_path < 1e-4 < without
+    assert with_path < 1e-2 * without
