@@ -531,11 +531,12 @@ class GuidedES:
         ``alpha < 1`` (``alpha = 1`` is vanilla ES, which ignores it). Two
         candidates: ``'guide'``, the moving average of the unit guiding
         directions, and ``'path'``, the moving average (decay ``1 - 1/n``)
-        of the unit steps taken. Each is probed at one iteration in every
-        ``AUTO_PROBE_RECHECK`` to measure its squared slope (a moving
-        average) again; at the others, the guide while its squared slope is
-        at least ``AUTO_PROBE_THRESHOLD`` times that of the random pairs,
-        else the path on the same terms, else neither (``None``).
+        of the unit steps taken, from the ``n``-th iteration on. Each is
+        probed at one iteration in every ``AUTO_PROBE_RECHECK`` to measure
+        its squared slope (a moving average) again; at the others, the
+        guide while its squared slope is at least ``AUTO_PROBE_THRESHOLD``
+        times that of the random pairs, else the path on the same terms,
+        else neither (``None``).
         """
         if not (self.adaptive and self.n_pairs >= 2 and k
                 and self.current_alpha < 1 and self._guide_average is not None):
@@ -543,13 +544,15 @@ class GuidedES:
         phase = self.nit % AUTO_PROBE_RECHECK
         if phase == 0 or np.isnan(self._probe_gain):
             return "guide"
-        if self._step_path is not None and (
+        # the path averages over about n iterations: not before it has them
+        path = self._step_path is not None and self.nit >= self.n
+        if path and (
                 phase == AUTO_PROBE_RECHECK // 2 or np.isnan(self._path_gain)):
             return "path"
         bar = AUTO_PROBE_THRESHOLD * self._random_gain
         if self._probe_gain >= bar:
             return "guide"
-        if self._step_path is not None and self._path_gain >= bar:
+        if path and self._path_gain >= bar:
             return "path"
         return None
 

@@ -44,10 +44,11 @@ whose length ``eta`` is learnt from the values, never given by the user:
   [3]_. A guide no better than a random pair stops being probed.
 - When the guide is not probed, the first pair may probe instead the
   moving average of the unit steps taken, with decay ``1 - 1/n`` (a memory
-  of about ``n`` iterations, like the evolution paths of CMA-ES [3]_), on
-  the same terms (its squared slope at least 8 times the random pairs',
-  measured again at every tenth iteration, five iterations after the
-  guide's check). A surrogate with a steady bias is blind along one
+  of about ``n`` iterations, like the evolution paths of CMA-ES [3]_), from
+  the ``n``-th iteration on, when it has that many steps to average. It is
+  probed on the same terms (its squared slope at least 8 times the random
+  pairs', measured again at every tenth iteration, five iterations after
+  the guide's check). A surrogate with a steady bias is blind along one
   direction: the search drives the gradient into the part of space where
   the bias cancels the surrogate's signal (on the paper's quadratic the
   true gradient ends up nearly opposite to the bias, so each surrogate

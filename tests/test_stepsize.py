@@ -238,12 +238,13 @@ def test_the_step_path_is_the_decayed_sum_of_the_unit_steps_taken():
 
 
 def test_the_first_pair_probes_the_step_path_at_its_check():
-    # five iterations after each check of the guide, the first pair probes
-    # the average of the steps taken: its perturbation is parallel to it
+    # from the n-th iteration on, five iterations after each check of the
+    # guide, the first pair probes the average of the steps taken: its
+    # perturbation is parallel to it
     f = lambda x: 0.5 * float(x @ x)
     es = GuidedES(np.full(20, 3.0), rng=0)
     probed = []
-    for _ in range(30):
+    for _ in range(60):
         es.add_surrogate_grad(es.x + 0.5)
         points = es.ask()
         if es._probe_kind == "path":
@@ -253,7 +254,8 @@ def test_the_first_pair_probes_the_step_path_at_its_check():
             assert cos == pytest.approx(1.0, abs=1e-12)
             probed.append(es.nit)
         es.tell([f(p) for p in points])
-    assert {5, 15, 25} <= set(probed)
+    assert min(probed) >= 20
+    assert {25, 35, 45, 55} <= set(probed)
 
 
 def test_the_step_path_finds_the_gradient_a_steadily_biased_surrogate_hides(
@@ -284,7 +286,8 @@ def test_the_step_path_finds_the_gradient_a_steadily_biased_surrogate_hides(
     es, kinds = run()
     path = es._step_path / np.linalg.norm(es._step_path)
     assert path @ p.bias > 0.5
-    assert kinds.count("path") >= len(kinds) // 10     # at least its checks
+    assert "path" not in kinds[:p.n]                 # none before n iterations
+    assert kinds.count("path") >= (len(kinds) - p.n) // 10   # its checks at least
     with_path = gap(es.x) / gap(p.x0)
 
     wants = GuidedES._wants_probe
