@@ -416,11 +416,11 @@ class GuidedES:
         # the moving average of the unit guiding directions, which the first
         # pair probes, and of the squared pair slopes: the probe's, the others'
         self._guide_average = None
-        self._probe_asked = False
         self._probe_gain = np.nan
         self._random_gain = np.nan
         # ... and the moving average of the unit steps taken, the other
-        # direction it may probe
+        # direction it may probe; which one the pending ask probes ('guide',
+        # 'path' or None)
         self._step_path = None
         self._path_gain = np.nan
         self._probe_kind = None
@@ -487,8 +487,7 @@ class GuidedES:
             self._masked_ask = (self._blocked is not None and self._blocked.any()
                                 and self.nit % AUTO_BOUND_RECHECK != 0)
             self._probe_kind = self._wants_probe(k)
-            self._probe_asked = self._probe_kind is not None
-            if self._probe_asked:
+            if self._probe_kind is not None:
                 # the first pair probes the average guiding direction itself,
                 # or the average direction of the steps taken
                 g = (self._guide_average if self._probe_kind == "guide"
@@ -619,7 +618,7 @@ class GuidedES:
         f_plus, f_minus = f[:half], f[half:]
         valid = np.isfinite(f_plus) & np.isfinite(f_minus)
         n_valid = int(np.count_nonzero(valid))
-        probe_valid = self._probe_asked and bool(valid[0])
+        probe_valid = self._probe_kind is not None and bool(valid[0])
         if n_valid < half:
             eps, f_plus, f_minus = eps[valid], f_plus[valid], f_minus[valid]
             w_sq = w_sq[valid]
