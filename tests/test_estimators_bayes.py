@@ -270,12 +270,17 @@ def test_what_keeps_the_largest_output(imbalanced4):
     # switched off
     off = fit(COST_SCORER, decision="argmax")
     assert off.decision_rule_ == "argmax" and hasattr(off, "class_offsets_")
-    # two classes: the tuned threshold
+    # two classes: the sign of the log-odds shifted to the Bayes threshold,
+    # then the threshold tuned on the folds from there
     binary_cost = make_scorer(lambda t, p: np.mean(np.where(t, 5.0, 1.0) * (t != p)),
                               greater_is_better=False)
     binary = GuidedESClassifier(binary_cost, **START).fit(X, y == 0)
     assert binary.decision_rule_ == "argmax" and hasattr(binary, "intercept_shift_")
+    assert binary.bayes_shift_ == pytest.approx(np.log(5.0), rel=1e-12)
     assert not hasattr(binary, "cost_matrix_")
+    # ... but not for accuracy, whose threshold is p = 1/2
+    assert not hasattr(GuidedESClassifier("accuracy", **START).fit(X, y == 0),
+                       "bayes_shift_")
 
 
 def test_seeded_bayes_fits_are_reproducible(imbalanced4):
@@ -314,3 +319,31 @@ def test_decision_is_validated(imbalanced4):
     Xtr, _, ytr, _ = imbalanced4
     with pytest.raises(InvalidParameterError, match="'decision' parameter.*'bayes'"):
         GuidedESClassifier(COST_SCORER, decision="bayes").fit(Xtr[:50], ytr[:50])
+
+
+def test_binary_bayes_shift_is_the_threshold_of_the_costs(imbalanced4):
+    # the rule: predict the second class when z > log(a / b)
+    C = np.array([[0.5, 3.0], [2.0, -1.0]])        # a = 2.5, b = 3
+    shift = _decision.bayes_shift(C)
+    assert shift == pytest.approx(np.log(3.0 / 2.5), rel=1e-12)
+    z = np.linspace(-3, 3, 601)
+    p = 1 / (1 + np.exp(-z))
+    by_hand = (np.column_stack([1 - p, p]) @ C).argmin(axis=1)
+    inside = np.abs(z - np.log(2.5 / 3.0)) > 1e-9  # off the tie itself
+    assert_array_equal((z + shift > 0)[inside], by_hand[inside] == 1)
+    # no threshold: equal errors, an error that costs nothing extra, NaN
+    for bad in (2 * (1 - np.eye(2)), np.array([[0.0, 0.0], [1.0, 0.0]]),
+                np.array([[0.0, np.nan], [1.0, 0.0]]), np.ones((3, 3))):
+        assert _decision.bayes_shift(bad) is None
+    # balanced accuracy: the threshold is the prior of the second class
+    Xtr, _, ytr, _ = imbalanced4
+    X, y = Xtr[:600], (ytr[:600] == 0)
+    clf = GuidedESClassifier("balanced_accuracy", **START).fit(X, y)
+    prior = y.mean()
+    assert clf.bayes_shift_ == pytest.approx(np.log((1 - prior) / prior), rel=1e-9)
+    # with weights, the weighted prior
+    w = np.where(y, 3.0, 1.0)
+    weighted = GuidedESClassifier("balanced_accuracy", **START).fit(X, y, sample_weight=w)
+    wprior = w[y].sum() / w.sum()
+    assert weighted.bayes_shift_ == pytest.approx(np.log((1 - wprior) / wprior),
+                                                  rel=1e-9)

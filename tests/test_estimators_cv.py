@@ -35,13 +35,25 @@ def test_cv_tunes_the_intercept_for_the_scorer(cancer):
                   random_state=0)
     tuned = GuidedESClassifier(cost, **common).fit(X, y)
     plain = GuidedESClassifier(cost, cv=None, **common).fit(X, y)
+    sign = GuidedESClassifier(cost, cv=None, decision="argmax", **common).fit(X, y)
     assert not hasattr(plain, "intercept_shift_")
-    # fewer 'benign' calls: the intercept moves down, the weights stay
-    assert tuned.intercept_shift_ < 0
+    assert not hasattr(sign, "bayes_shift_")
+    # without folds, the Bayes threshold of the costs: p > 10 / 11
+    assert plain.bayes_shift_ == pytest.approx(np.log(1 / 10), rel=1e-12)
+    assert_allclose(plain.intercept_ - sign.intercept_, plain.bayes_shift_,
+                    rtol=1e-9)
+    # the folds move it further when they agree on it; either way, fewer
+    # 'benign' calls than at p > 0.5: the intercept moves down, the
+    # weights stay
+    assert tuned.intercept_shift_ != 0
+    assert tuned.bayes_shift_ + tuned.intercept_shift_ < 0
     assert_allclose(tuned.coef_, plain.coef_, rtol=1e-6)
     assert_allclose(tuned.intercept_ - plain.intercept_, tuned.intercept_shift_,
                     rtol=1e-6)
-    assert tuned.predict(X).mean() < plain.predict(X).mean()
+    assert tuned.predict(X).mean() < sign.predict(X).mean()
+    # decision='argmax' tunes the shift from p > 0.5 to the same place
+    tuned_sign = GuidedESClassifier(cost, decision="argmax", **common).fit(X, y)
+    assert_allclose(tuned_sign.intercept_, tuned.intercept_, rtol=1e-6)
     # for accuracy the logistic regression's own threshold is as good
     assert GuidedESClassifier("accuracy", **common).fit(X, y).intercept_shift_ == 0
     # a regressor for the 0.9 quantile starts above the least-squares line

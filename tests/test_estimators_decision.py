@@ -27,7 +27,7 @@ def test_predict_proba_is_the_calibrated_start(cancer):
                        LogisticRegression(tol=1e-10, max_iter=10_000)).fit(X, y)
     assert_allclose(clf.predict_proba(X), lr.predict_proba(X), atol=1e-4)
     # the decisions are the scorer's: fewer 'benign' calls than p > 0.5
-    assert clf.intercept_shift_ < 0
+    assert clf.bayes_shift_ + clf.intercept_shift_ < 0
     assert clf.predict(X).mean() < (clf.predict_proba(X)[:, 1] > 0.5).mean()
     # without a probability model (hinge), or for a scorer of probabilities,
     # the decision model's probabilities

@@ -35,7 +35,7 @@ __all__ = ["GuidedESClassifier", "GuidedESRegressor"]
 _FITTED = ("coefs_", "intercepts_", "coef_", "intercept_", "objective_curve_",
            "validation_curve_", "proba_coefs_", "proba_intercepts_",
            "intercept_shift_", "class_offsets_", "cv_checkpoints_",
-           "cv_scores_", "decision_rule_", "cost_matrix_")
+           "cv_scores_", "decision_rule_", "cost_matrix_", "bayes_shift_")
 
 
 class _BaseGuidedES(BaseEstimator):
@@ -127,14 +127,20 @@ class _BaseGuidedES(BaseEstimator):
         calibrated = proba_theta is not None or (
             not first_fit and self.__dict__.get("decision_rule_") == "bayes")
         costs = self._bayes_costs(objective, theta0, fit_data, calibrated)
+        fitted = {}
+        bayes_shift = (self._bayes_shift(objective, fit_data, calibrated)
+                       if self._is_classifier() else None)
+        if bayes_shift is not None:
+            theta0 = _decision.shift_output(theta0, bayes_shift)
+            fitted["bayes_shift_"] = bayes_shift
         full_batch = self._full_batch(len(train))
         select = full_batch or valid is not None
         valid_data = None if valid is None else data.take(valid)
-        fitted = {}
         folds = None
         if self.cv is not None and origin is not None and valid is None:
             theta0, offset, folds = _cv.cross_validate_start(
-                self, theta0, origin, shapes, fit_data, surrogate, objective)
+                self, theta0, origin, shapes, fit_data, surrogate, objective,
+                base_shift=0.0 if bayes_shift is None else bayes_shift)
             if offset is not None and np.ndim(offset) == 0:
                 fitted["intercept_shift_"] = offset
             elif offset is not None:
@@ -503,8 +509,12 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         the softmax probabilities of `decision_function`, and `cv` tunes no
         class offsets (see Notes). 'argmax' always predicts the largest
         output of `decision_function`, with the class offsets of `cv`.
-        Accuracy, whose Bayes decision is the most probable class, and two
-        classes (a threshold) use 'argmax' either way.
+        Accuracy, whose Bayes decision is the most probable class, uses
+        'argmax' either way. For two classes the Bayes decision is a
+        threshold: 'auto' shifts the start's log-odds to it (`bayes_shift_`)
+        before `cv` tunes the threshold, so that the folds move it only
+        when they beat it by a standard error; 'argmax' tunes it from
+        ``p = 1/2``.
     verbose : int, default=0
         1 prints a line every 10 iterations of every climb (the iteration,
         the training score of the centre, the length of the step) and the
@@ -547,7 +557,16 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         the first of the averaged centres.
     intercept_shift_ : float
         Shift of the output intercept tuned by `cv` (on the standardised
-        output); only when it was tuned (two classes).
+        output), on top of `bayes_shift_` if any; only when it was tuned
+        (two classes).
+    bayes_shift_ : float
+        Shift of the start's log-odds that makes their sign the Bayes
+        decision of the scorer's costs, ``log((c_10 - c_11) / (c_01 -
+        c_00))`` with ``c_ij`` the cost of predicting ``classes_[j]`` for a
+        sample of ``classes_[i]`` (for balanced accuracy, ``log(prior_0 /
+        prior_1)``); only for two classes with ``decision='auto'``, a
+        calibrated start and a scorer linear in the confusion matrix whose
+        errors cost unequally.
     class_offsets_ : ndarray of shape (n_classes,)
         Offsets of the start's log-probabilities (of its raw outputs, for a
         hinge loss) tuned by `cv`, added to the output intercepts (the
@@ -809,6 +828,23 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         if self.decision != "auto" or not calibrated or objective.uses_proba:
             return None
         return objective.decide_by_costs(theta, data)
+
+    def _bayes_shift(self, objective, data, calibrated):
+        """The intercept shift of the Bayes threshold of two classes, or None.
+
+        On the same terms as `_bayes_costs` (``decision='auto'``, a
+        calibrated start, a scorer of decisions), for two classes and a
+        scorer linear in the weighted confusion matrix: the shift that makes
+        the sign of the start's log-odds the decision of least expected cost
+        (`_decision.bayes_shift`).
+        """
+        if (self.decision != "auto" or not calibrated or objective.uses_proba
+                or objective.gain is None or objective.classes is None
+                or objective.classes.size != 2):
+            return None
+        costs = 0.0 - np.asarray(objective.gain(data.codes, data.weights),
+                                 dtype=float)
+        return _decision.bayes_shift(costs)
 
     def _set_probability_model(self, proba_theta, objective, shapes, scaling,
                                previous):

@@ -35,7 +35,8 @@ CLASS_OFFSET_SWEEPS = 5
 CV_CHECKPOINTS = 10
 
 
-def cross_validate_start(est, theta0, origin, shapes, data, surrogate, objective):
+def cross_validate_start(est, theta0, origin, shapes, data, surrogate, objective,
+                         base_shift=0.0):
     """The start with its intercept tuned, and the folds of ``est.cv``.
 
     The initial model is refitted on the folds (stratified for a
@@ -56,6 +57,9 @@ def cross_validate_start(est, theta0, origin, shapes, data, surrogate, objective
     if the fit's offsets are zeros), so that its rows left out judge it as
     new data (offsets tuned on them would favour the start over any climb
     from it).
+    `base_shift` (the Bayes threshold of two classes, already in `theta0`)
+    is added to each fold's refitted start, so that the tuned shift is
+    relative to it.
     Returns `theta0`, the shift or the offsets (or None) and a list of
     ``(train, test, start)`` per fold, or None with fewer than 2 folds or
     nothing to use them for.
@@ -76,8 +80,10 @@ def cross_validate_start(est, theta0, origin, shapes, data, surrogate, objective
     folds = []
     for train, test in splits:
         covered[test] = True
-        folds.append((train, test, _fold_start(theta0, origin, shapes,
-                                               data.take(train), surrogate)))
+        start = _fold_start(theta0, origin, shapes, data.take(train), surrogate)
+        if base_shift:
+            start = shift_output(start, base_shift)
+        folds.append((train, test, start))
     if not covered.all():
         raise ValueError(
             f"cv={est.cv!r} must leave out every sample in one of its "

@@ -25,14 +25,16 @@ matrix of the scorer (the negated gain of a score). The start then makes
 the Bayes decisions of the logistic regression, and the climb moves its
 parameters under the same rule. The decisions of a cost matrix that
 charges every error alike (accuracy) are the most probable class, the
-plain ``argmax`` (`is_argmax_cost`).
+plain ``argmax`` (`is_argmax_cost`). For two classes the Bayes rule is a
+threshold on the log-odds: the start's intercept is shifted by it
+(`bayes_shift`), and the threshold tuned on folds starts from there.
 """
 
 import numpy as np
 from scipy.special import expit, softmax
 
 __all__ = ["shift_output", "probabilities", "class_codes", "bayes_codes",
-           "is_argmax_cost"]
+           "bayes_shift", "is_argmax_cost"]
 
 
 def shift_output(theta, offset):
@@ -75,6 +77,40 @@ def bayes_codes(Z, costs):
     predicting class ``j`` (column) for a sample of class ``i`` (row).
     """
     return (softmax(Z, axis=-1) @ costs).argmin(axis=-1)
+
+
+def bayes_shift(costs):
+    """Shift of the log-odds that makes their sign the Bayes decision.
+
+    For two classes with costs ``C[i, j]`` of predicting ``j`` for a sample
+    of class ``i``, predicting the second class has the smaller expected
+    cost when ``p (C[1, 0] - C[1, 1]) > (1 - p) (C[0, 1] - C[0, 0])``, that
+    is when the log-odds ``z = log(p / (1 - p))`` exceed
+    ``log(a / b)``, with ``a = C[0, 1] - C[0, 0]`` and
+    ``b = C[1, 0] - C[1, 1]``; the shift ``log(b / a)`` added to ``z`` makes
+    that test ``z + shift > 0``. None when the rule is the plain sign (the
+    errors cost alike), or when an error costs nothing more than the right
+    decision (then one class is always best, which no threshold expresses
+    on the log-odds scale), or for a non-finite cost.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ges_minimize.estimators._decision import bayes_shift
+    >>> C = np.array([[0.0, 1.0], [5.0, 0.0]])     # a missed positive costs 5
+    >>> print(round(bayes_shift(C), 4), round(float(np.log(5)), 4))
+    1.6094 1.6094
+    >>> bayes_shift(1 - np.eye(2)) is None           # accuracy: the sign
+    True
+    """
+    costs = np.asarray(costs, dtype=float)
+    if costs.shape != (2, 2) or not np.all(np.isfinite(costs)):
+        return None
+    a = costs[0, 1] - costs[0, 0]
+    b = costs[1, 0] - costs[1, 1]
+    if not (a > 0 and b > 0) or is_argmax_cost(costs):
+        return None
+    return float(np.log(b / a))
 
 
 def is_argmax_cost(costs):
