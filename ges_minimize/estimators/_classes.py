@@ -479,7 +479,9 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         out-of-fold outputs (a decision threshold, as
         `sklearn.model_selection.TunedThresholdClassifierCV` tunes it), if
         it beats no shift by more than one standard error of the fold-wise
-        differences of the score. For several classes, offsets per class
+        differences of the score (for two classes and a scorer linear in
+        the confusion matrix, no shift is the Bayes threshold: see
+        `decision`). For several classes, offsets per class
         added to the start's log-probabilities (the decision is
         ``argmax(log p + offsets)``, the first class's offset 0) are tuned
         for the scorer on the same out-of-fold outputs by a coordinate
@@ -500,7 +502,7 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         surrogate loss, and so the start, and the rows given to the scorer.
         'balanced' weights each class inversely to its frequency.
     decision : {'auto', 'argmax'}, default='auto'
-        The decision rule of several classes. 'auto' takes the Bayes
+        The decision rule. For several classes, 'auto' takes the Bayes
         decisions of the scorer's costs when its metric is linear in the
         (weighted) confusion matrix (a cost per pair of true and predicted
         classes found by probing it, or balanced accuracy) and the start is
@@ -678,7 +680,9 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
       shift is kept only if it beats none by more than one standard error
       of the folds' differences: for accuracy or F1 the logistic
       regression's own threshold is usually as good, and a tuned one adds
-      only the noise of the folds.
+      only the noise of the folds. For a cost per kind of error or
+      balanced accuracy, the shift is tuned from the Bayes threshold of
+      the costs on the start's probabilities (`bayes_shift_`).
     - *How long to climb* is chosen on the same folds
       (``early_stopping='cv'``): the smallest number of iterations whose
       out-of-fold score is within one standard error of the best. Each
