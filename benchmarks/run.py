@@ -8,6 +8,11 @@ Usage, from the repository root::
     python -m benchmarks --only overhead   # the library's overhead and scaling
     python -m benchmarks --out DIR         # report and figures into DIR
 
+``--only`` merges into the results that the last run saved under
+``benchmarks/out/``; where those lack a family (a fresh checkout has none),
+it stops before running rather than overwrite ``docs/benchmarks.md`` with a
+partial report, unless ``--out`` sends the report elsewhere.
+
 Families (`FAMILIES`): the paper's perturbed quadratic; logistic regression
 with a float16 subsampled surrogate; an ill-conditioned quadratic and
 Rosenbrock with a biased noisy surrogate (these three also rescaled, f x 1e3
@@ -676,6 +681,25 @@ def _results_path(quick):
                         "last_results_quick.pkl" if quick else "last_results.pkl")
 
 
+def _merge_problem(args, results):
+    """Why a run would write a report to docs/ that lacks families, or None.
+
+    ``--only`` (and ``--report-only``) merge into the saved results of the
+    last run; where those lack a family (a fresh checkout has none), the
+    report written over the committed one would lose that family's section.
+    """
+    if not (args.only or args.report_only) or args.out or args.quick:
+        return None
+    have = set(results["families"]) | set(args.only or ())
+    missing = [f for f in FAMILIES if f not in have]
+    if not missing:
+        return None
+    return (f"the saved results ({_results_path(False)}) lack the families "
+            f"{', '.join(missing)}, so the report written to docs/ would lose "
+            "them; run `python -m benchmarks` once for all families, or give "
+            "--out DIR to write this partial report elsewhere")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks",
                                      description=__doc__.split("\n")[0])
@@ -703,6 +727,9 @@ def main(argv=None):
             results = pickle.load(fh)
     if results is None:
         results = dict(families={}, quick=args.quick)
+    problem = _merge_problem(args, results)
+    if problem:
+        parser.error(problem)
     if not args.report_only:
         spec = _spec(args.quick)
         todo = [f for f in (args.only or FAMILIES) if f != "overhead"]

@@ -321,3 +321,28 @@ def test_scoring_systems_benchmark_quick_prints_every_table():
     for block in out.split("\n\n"):
         rows = [line for line in block.splitlines() if line.startswith("|")]
         assert len({row.count("|") for row in rows}) <= 1, block
+
+
+def test_a_partial_run_does_not_overwrite_the_full_report():
+    from benchmarks.run import FAMILIES, _merge_problem
+    args = lambda **kw: SimpleNamespace(**{**dict(only=None, report_only=False, out=None,
+                                                  quick=False), **kw})
+    empty = dict(families={})
+    # a fresh checkout: no saved results, so the report would hold one family
+    problem = _merge_problem(args(only=["alpha"]), empty)
+    assert "lack the families" in problem and "quadratic" in problem
+    assert "alpha," not in problem and "--out DIR" in problem
+    assert "quadratic" in _merge_problem(args(report_only=True), empty)
+    # fine: a full run, another output directory, a quick run, or every
+    # family already saved
+    assert _merge_problem(args(), empty) is None
+    assert _merge_problem(args(only=["alpha"], out="/tmp/x"), empty) is None
+    assert _merge_problem(args(only=["alpha"], quick=True), empty) is None
+    full = dict(families={f: {} for f in FAMILIES if f != "alpha"})
+    assert _merge_problem(args(only=["alpha"]), full) is None
+    # the command line stops before running anything
+    proc = subprocess.run([sys.executable, "-c",
+                           "import benchmarks.run as r; r._results_path = lambda q: "
+                           "'/nonexistent/results.pkl'; r.main(['--only', 'alpha'])"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "lack the families" in proc.stderr
