@@ -843,12 +843,10 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         (`_decision.bayes_shift`).
         """
         if (self.decision != "auto" or not calibrated or objective.uses_proba
-                or objective.gain is None or objective.classes is None
                 or objective.classes.size != 2):
             return None
-        costs = 0.0 - np.asarray(objective.gain(data.codes, data.weights),
-                                 dtype=float)
-        return _decision.bayes_shift(costs)
+        costs = objective.cost_matrix(data)
+        return None if costs is None else _decision.bayes_shift(costs)
 
     def _set_probability_model(self, proba_theta, objective, shapes, scaling,
                                previous):

@@ -280,6 +280,14 @@ class NegativeScore:
         self.mode, self.metric = "scorer", None
         return value
 
+    def cost_matrix(self, data):
+        """The scorer's cost per pair (true, predicted class) on `data`: its
+        gain negated (`prepare` found it linear in the confusion matrix), or
+        None."""
+        if self.gain is None or self.classes is None:
+            return None
+        return 0.0 - np.asarray(self.gain(data.codes, data.weights), dtype=float)
+
     def decide_by_costs(self, theta, data):
         """Switch the class codes to the Bayes rule of the scorer's costs.
 
@@ -294,10 +302,10 @@ class NegativeScore:
         parameters. Returns the cost matrix, or None (the codes stay the
         largest output).
         """
-        if self.gain is None or self.classes is None or self.classes.size < 3:
+        if self.classes is None or self.classes.size < 3:
             return None
-        costs = 0.0 - np.asarray(self.gain(data.codes, data.weights), dtype=float)
-        if costs.shape != (self.classes.size,) * 2 or not np.all(
+        costs = self.cost_matrix(data)
+        if costs is None or costs.shape != (self.classes.size,) * 2 or not np.all(
                 np.isfinite(costs)) or _decision.is_argmax_cost(costs):
             return None
         # its own stream, as in `prepare`
