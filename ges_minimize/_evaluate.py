@@ -51,15 +51,19 @@ def as_scalar(value, index=None, point=None):
     ValueError
         If `value` is a real array with more or fewer than one element.
     """
-    where = "" if index is None else f" at point {index} of the batch"
-    at = ("" if point is None else
-          f" (x = {np.array2string(np.asarray(point), threshold=8)})")
     if isinstance(value, numbers.Real) and not isinstance(value, np.generic):
         return float(value)              # int, float, bool, Fraction, ...
     try:
         arr = np.asarray(value)
     except Exception:  # pragma: no cover - exotic objects
         arr = None
+    if arr is not None and arr.dtype.kind in "biuf" and arr.size == 1:
+        return float(arr.reshape(()))
+    # the message is built only here, on the way to an error: formatting the
+    # point costs far more than an evaluation of a cheap fun
+    where = "" if index is None else f" at point {index} of the batch"
+    at = ("" if point is None else
+          f" (x = {np.array2string(np.asarray(point), threshold=8)})")
     if arr is None or arr.dtype.kind not in "biuf":
         kind = type(value).__name__
         if arr is not None and arr.shape != ():
@@ -67,11 +71,9 @@ def as_scalar(value, index=None, point=None):
         raise TypeError(
             f"fun must return a real scalar{where}, got {kind}: "
             f"{value!r:.80}{at}")
-    if arr.size != 1:
-        raise ValueError(
-            f"fun must return a real scalar{where}, got {type(value).__name__}"
-            f" of shape {arr.shape}: {value!r:.80}{at}")
-    return float(arr.reshape(()))
+    raise ValueError(
+        f"fun must return a real scalar{where}, got {type(value).__name__}"
+        f" of shape {arr.shape}: {value!r:.80}{at}")
 
 
 def _note(exc, text):
