@@ -11,6 +11,7 @@ from ._stepsize import (AUTO_ALPHA, AUTO_MAX_FACTOR, AUTO_N_PAIRS,
                         AUTO_PROBE_THRESHOLD, AUTO_PROBE_WEIGHT,
                         AUTO_SIGMA_RATIO, AUTO_SUBSPACE_DIM, line_search_ratio,
                         resolved)
+from ._metric import METRIC_MAX_DIM, METRIC_X_RESOLUTION, Metric
 from ._steps import make_step
 from ._subspace import GuideBuffer
 from ._validation import (check_bounds, check_int, check_real, check_rng,
@@ -132,6 +133,19 @@ class GuidedES:
         the perturbations on the subspace (``O(n k P)``, about a tenth of an
         iteration's own time at n = 10^6) and a small fit per iteration.
         None: only when `alpha` or `beta` is ``'auto'``, which need it.
+    metric : {'auto', 'full', 'none'} or None, default None
+        ``'full'`` learns, in the adaptive mode, a metric ``x = centre + A
+        y`` from the curvature of ``f`` and searches in ``y``: ``A A^T``
+        approaches the inverse Hessian up to a factor, which removes the
+        ill-conditioning that slows every method without second-order
+        information (see Notes). It evaluates ``f`` at the centre at every
+        iteration (``2P + 1`` values per `tell`) and costs ``O(n^2)``
+        operations and memory per iteration. ``'none'`` searches in ``x``
+        itself. None or ``'auto'``: ``'full'`` with ``step='auto'``, no
+        `bounds`, two pairs or more and ``2 <= n <= METRIC_MAX_DIM`` (200),
+        else ``'none'``. ``'full'`` needs ``step='auto'`` and no `bounds`;
+        with one pair it learns nothing (curvatures are compared with each
+        other).
 
     Attributes
     ----------
@@ -140,7 +154,8 @@ class GuidedES:
     nit : int
         Number of updates made (calls of `tell`).
     nfev : int
-        Number of function values received by `tell` (``2P`` per call).
+        Number of function values received by `tell` (``2P`` per call, plus
+        one when the call included the centre: see `evaluates_centre`).
     njev : int
         Number of surrogate gradients received.
     n_valid_pairs : int
@@ -166,6 +181,8 @@ class GuidedES:
         The centre with the lowest `fun_estimate` so far, and that estimate.
     n_reverted : int
         Steps taken back by the adaptive mode (after which ``f`` rose).
+    metric : str
+        ``'full'`` or ``'none'``, as resolved from the argument.
     converged : None or str
         Set by the adaptive mode once it has converged: ``'sigma'`` (sigma
         below ``AUTO_SIGMA_TOL`` of its start or below the precision of the
@@ -194,6 +211,20 @@ class GuidedES:
     iterations, which finds the gradient a steadily biased surrogate is
     blind to. See
     `ges_minimize._stepsize` for the details and the references.
+
+    **Metric (``metric='full'``, the default for n <= 200).** Each pair
+    and the centre give the curvature of ``f`` along the pair's direction,
+    ``(f(x + eps) + f(x - eps) - 2 f(x)) / |eps|^2`` (exact for a
+    quadratic), and the line search gives it along the last step. After
+    each iteration the factor ``A`` is stretched or shrunk along those
+    directions so that the curvatures in ``y`` move towards their mean, at
+    constant ``det A``; perturbations are drawn in ``y`` (around the guide
+    ``A^T g``) and mapped by ``A``, so the step along the raw estimate is a
+    preconditioned one. The idea of learning the search distribution from
+    such curvature estimates is that of the Hessian estimation evolution
+    strategy [4]_. Pairs with a second difference that is not positive or
+    not resolved teach nothing; the condition number of ``A`` is capped at
+    about 1e4. See `ges_minimize._metric`.
 
     **Order of a surrogate gradient.** In the paper's Algorithm 1 the
     surrogate gradient at ``x_t`` shapes the perturbations drawn around
@@ -293,6 +324,8 @@ class GuidedES:
     .. [3] F. Meier, A. Mujika, M. M. Gauy and A. Steger, "Improving
        gradient estimation in evolutionary strategies with past descent
        directions", 2019. arXiv:1910.05268.
+    .. [4] T. Glasmachers and O. Krause, "The Hessian estimation evolution
+       strategy", PPSN 2020. arXiv:2003.13256.
 
     Examples
     --------
@@ -310,7 +343,7 @@ class GuidedES:
 
     def __init__(self, x0, *, sigma=0.1, alpha=None, beta=2.0, n_pairs=None,
                  subspace_dim=None, step=None, learning_rate=None, bounds=None,
-                 self_guided=None, rng=None, estimate_rho=None):
+                 self_guided=None, rng=None, estimate_rho=None, metric=None):
         x = check_x0(x0)
         n = x.size
         self.n = n
@@ -424,6 +457,25 @@ class GuidedES:
         self._step_path = None
         self._path_gain = np.nan
         self._probe_kind = None
+        # adaptive mode: the metric x = centre + A y (the search runs in y),
+        # and the last step with the curvature measured along it
+        if metric is None:
+            metric = "auto"
+        if not (isinstance(metric, str) and metric in ("auto", "full", "none")):
+            raise ValueError(
+                f"metric must be 'auto', 'full' or 'none', got {metric!r:.80}")
+        if metric == "auto":
+            metric = ("full" if self.adaptive and self.bounds is None
+                      and 2 <= n <= METRIC_MAX_DIM and self.n_pairs >= 2
+                      else "none")
+        if metric == "full" and not (self.adaptive and self.bounds is None):
+            raise ValueError(
+                "metric='full' needs step='auto' and no bounds, got "
+                f"step={step!r:.80} and bounds "
+                f"{'given' if self.bounds is not None else 'None'}")
+        self.metric = metric
+        self._metric = Metric(n) if metric == "full" else None
+        self._step_curvature = None
 
     # -- state -------------------------------------------------------------
     @property
@@ -482,8 +534,21 @@ class GuidedES:
         if self._pending is None:
             alpha = self._choose_alpha()
             k = self._guide.rank
-            eps = draw_perturbations(self.rng, self.n_pairs, self.n, k,
-                                     self.sigma, alpha, self._guide.add_combination)
+            if self._metric is None:
+                eps = draw_perturbations(self.rng, self.n_pairs, self.n, k,
+                                         self.sigma, alpha,
+                                         self._guide.add_combination)
+            else:
+                # drawn in y, around the guide A^T G
+                U_y = (self._metric.guide_basis(self._guide.rows()) if k
+                       else np.zeros((self.n, 0)))
+                k = U_y.shape[1]
+
+                def add_combination(out, z):
+                    out += z @ U_y.T
+
+                e = draw_perturbations(self.rng, self.n_pairs, self.n, k,
+                                       self.sigma, alpha, add_combination)
             self._masked_ask = (self._blocked is not None and self._blocked.any()
                                 and self.nit % AUTO_BOUND_RECHECK != 0)
             self._probe_kind = self._wants_probe(k)
@@ -492,7 +557,14 @@ class GuidedES:
                 # or the average direction of the steps taken
                 g = (self._guide_average if self._probe_kind == "guide"
                      else self._step_path)
-                eps[0] = g * (self.sigma / np.linalg.norm(g))
+                if self._metric is None:
+                    eps[0] = g * (self.sigma / np.linalg.norm(g))
+                else:
+                    g = (self._metric.covector(g) if self._probe_kind == "guide"
+                         else self._metric.vector(g))
+                    e[0] = g * (self.sigma / np.linalg.norm(g))
+            if self._metric is not None:
+                eps = self._metric.to_x(e)
             if self._masked_ask:
                 eps[:, self._blocked] = 0.0   # coordinates held on a bound
             raw_eps = eps
@@ -501,11 +573,12 @@ class GuidedES:
                 half = self.n_pairs
                 eps = 0.5 * (points[:half] - points[half:2 * half])
             if k and self.estimate_rho:
-                w = self._guide.project(eps)
+                w = self._guide.project(eps) if self._metric is None else e @ U_y
                 w_sq = np.einsum("ij,ij->i", w, w) / (k * self.sigma**2)
             else:
                 w_sq = np.zeros(self.n_pairs)
             self._pending = (eps, raw_eps, alpha if k else 1.0, w_sq, k)
+            self._pending_y = None if self._metric is None else e
             return points
         return self._points_around(self._pending[1])
 
@@ -513,7 +586,8 @@ class GuidedES:
     def evaluates_centre(self):
         """Whether `ask` adds the centre as a last row.
 
-        In the adaptive mode: at the first iteration and after a step was
+        In the adaptive mode: at every iteration while a metric is learnt
+        (``metric='full'``), else at the first iteration and after a step was
         taken back, so that the next step is judged against ``f`` itself
         there (an estimate made with a ``sigma`` far larger than the
         problem's scale overstates ``f`` by ``O(sigma^2)`` and could let a
@@ -521,7 +595,8 @@ class GuidedES:
         pairs do not estimate ``f`` at the centre.
         """
         return self.adaptive and (self.bounds is not None
-                                  or self._exact_centre_needed)
+                                  or self._exact_centre_needed
+                                  or self._metric is not None)
 
     def _wants_probe(self, k):
         """Which direction this iteration's first pair probes, if any.
@@ -625,8 +700,10 @@ class GuidedES:
         centre = self._x                      # the centre the points were around
         update_rho = bool(n_valid and k and alpha > 0 and self.estimate_rho)
         saved = dict(self.__dict__)           # the updates replace, not mutate
-        if update_rho:                        # ... but for this one
+        if update_rho:                        # ... but for these
             saved["_rho_estimator"] = copy.deepcopy(self._rho_estimator)
+        if self._metric is not None:
+            saved["_metric"] = copy.copy(self._metric)
         try:
             if update_rho:
                 with np.errstate(over="ignore", invalid="ignore"):
@@ -638,6 +715,9 @@ class GuidedES:
             if self.adaptive:
                 g = self._adaptive_update(eps, f_plus, f_minus, n_valid,
                                           f_centre, probe_valid)
+                if self._metric is not None:
+                    self._learn_metric(eps, f_plus, f_minus, f_centre,
+                                       n_valid, centre)
             else:
                 g = self._fixed_rate_update(eps, f_plus, f_minus, n_valid, k,
                                             alpha)
@@ -660,6 +740,8 @@ class GuidedES:
         self.nfev += 2 * half + with_centre
         self._pending = None
         if self._self_decay is not None and g is not None and np.any(g):
+            if self._metric is not None:
+                g = self._metric.gradient_of(g)     # u = A A^T grad
             if self._self_direction is None:
                 self._self_direction = g.copy()
             else:
@@ -669,6 +751,22 @@ class GuidedES:
                 self._push_direction(self._self_direction)
         if surrogate_grad is not None:
             self.add_surrogate_grad(surrogate_grad)
+
+    def _learn_metric(self, eps, f_plus, f_minus, f_centre, n_valid, centre):
+        """Update the metric from this iteration's curvatures (all pairs
+        and the centre finite, the pairs long enough beside the centre for
+        the rounding of ``x + eps`` not to dominate their second
+        differences; the step's curvature if the line search measured
+        it)."""
+        step, self._step_curvature = self._step_curvature, None
+        if (n_valid < self.n_pairs or self.n_pairs < 2 or f_centre is None
+                or not np.isfinite(f_centre)):
+            return
+        shortest = float(np.sqrt(np.min(np.einsum("ij,ij->i", eps, eps))))
+        if shortest <= METRIC_X_RESOLUTION * float(np.linalg.norm(centre)):
+            return
+        self._metric.update(self._pending_y, f_plus, f_minus, float(f_centre),
+                            step)
 
     def _track_probe(self, d_sq, probe_valid):
         """Update the moving averages of the squared pair slopes."""
@@ -741,6 +839,11 @@ class GuidedES:
         if last is not None:
             slope, delta_last, f_before, x_before, _ = last
             tau, slope_after = line_search_ratio(f_before, f_here, slope)
+            if self._metric is not None and last[4] and f_centre is not None:
+                # f before and after the step exact, the slope too: the
+                # curvature along it
+                self._step_curvature = (delta_last,
+                                        2.0 * (f_here - f_before - slope))
             factor = min(max(tau, 1.0 / AUTO_MAX_FACTOR), AUTO_MAX_FACTOR)
             if not f_here <= f_before:
                 # the step made f worse: take it back, shorter next time
@@ -749,7 +852,9 @@ class GuidedES:
                 self._last_step = None
                 self.n_reverted += 1
                 self._exact_centre_needed = True
-                length = float(np.linalg.norm(delta_last)) * factor
+                length = float(np.linalg.norm(
+                    delta_last if self._metric is None
+                    else self._metric.vector(delta_last))) * factor
                 self.sigma = min(max(AUTO_SIGMA_RATIO * length, sigma / 2),
                                  2 * sigma)
                 self.step_norm = float(np.linalg.norm(delta_last))
@@ -812,6 +917,8 @@ class GuidedES:
         self._exact_centre_needed = False
         self._x = x_new
         self.step_norm = length
+        if self._metric is not None:
+            length = float(np.linalg.norm(self._metric.vector(delta)))
         self.sigma = min(max(AUTO_SIGMA_RATIO * length, sigma / 2), 2 * sigma)
         x_scale = float(np.max(np.abs(x_new)))
         self._tiny_run = self._tiny_run + 1 if length <= AUTO_X_PRECISION * x_scale else 0

@@ -75,7 +75,7 @@ DEFAULT_MAXITER = 10_000
 def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
                        sigma=0.1, alpha=None, beta=2.0, n_pairs=None,
                        subspace_dim=None, step=None, learning_rate=None,
-                       self_guided=None, estimate_rho=None, maxiter=None,
+                       self_guided=None, estimate_rho=None, metric=None, maxiter=None,
                        maxfev=None, maxtime=None, ftarget=None, ftol=None,
                        xtol=None, patience=100, tol=None, bounds=None,
                        callback=None, rng=None, disp=False, n_jobs=None,
@@ -141,6 +141,11 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
     estimate_rho : bool or None, default None
         Keep the online estimate ``rho`` (reported in the results); None:
         only when `alpha` or `beta` is ``'auto'`` (see `GuidedES`).
+    metric : {'auto', 'full', 'none'} or None, default None
+        Whether the adaptive step learns a metric from the curvature of
+        ``f`` (one extra evaluation per iteration, at the centre). None or
+        ``'auto'``: with ``step='auto'``, no `bounds`, two pairs or more
+        and ``2 <= n <= 200`` (see `GuidedES`).
     maxiter : int, optional
         Maximum number of iterations. Default 10,000, or unlimited when only
         `maxfev` is given.
@@ -376,7 +381,8 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
     es = GuidedES(x0, sigma=sigma, alpha=alpha, beta=beta, n_pairs=n_pairs,
                   subspace_dim=subspace_dim, step=step,
                   learning_rate=learning_rate, bounds=bounds,
-                  self_guided=self_guided, rng=rng, estimate_rho=estimate_rho)
+                  self_guided=self_guided, rng=rng, estimate_rho=estimate_rho,
+                  metric=metric)
     call_back = _wrap_callback(callback)
     identity = _run_identity(
         es, rng, x0=es.x, sigma=sigma, alpha=alpha, beta=beta,
@@ -725,6 +731,7 @@ def _run_identity(es, rng, **options):
         self_guided=es._self_decay, estimate_rho=es.estimate_rho,
         bounds=options["bounds"], patience=options["patience"],
         surrogate=options["surrogate"], vectorized=options["vectorized"],
+        metric=es.metric,     # after bounds, which it follows from by default
         rng=None if rng is None else copy.deepcopy(es.rng.bit_generator.state))
     return identity
 

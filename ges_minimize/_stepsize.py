@@ -25,7 +25,10 @@ whose length ``eta`` is learnt from the values, never given by the user:
   after a step taken back, ``f`` itself is evaluated at the centre (one
   extra evaluation): an estimate made with a ``sigma`` much larger than the
   problem's scale overstates ``f`` by ``O(sigma^2)`` and could let a bad
-  step pass, which the exact value prevents for convex ``f``.
+  step pass, which the exact value prevents for convex ``f``. When a
+  metric is learnt (``metric='full'``, `ges_minimize._metric`), the centre
+  is evaluated at every iteration, and the line search then also gives
+  the curvature along each step.
 - ``sigma`` follows the step length, ``sigma = AUTO_SIGMA_RATIO * |delta|``
   (changing by at most a factor 2 per iteration), so that the bias of the
   centre estimate, ``O(sigma^2)``, stays a small fraction of the decrease a

@@ -110,6 +110,10 @@ class GuideBuffer:
         if not np.shares_memory(res, out):   # BLAS made a copy: write back
             out[...] = res.T
 
+    def rows(self):
+        """The unit directions held, shape (size, n) (a view)."""
+        return self._rows[:self.size]
+
     def project(self, v):
         """``v @ U``, shape (P, r), for `v` of shape (P, n)."""
         return (v @ self._rows[:self._coef.shape[0]].T) @ self._coef

@@ -173,7 +173,7 @@ def test_error_in_tell_leaves_the_adaptive_state_unchanged():
     before = (es.x, es.sigma, es._eta, es.nit, es.nfev, es.f_best)
     points = es.ask()
     with pytest.raises(FloatingPointError, match="overflowed"):
-        es.tell([1e308, 1e308, -1e308, -1e308])
+        es.tell([1e308, 1e308, -1e308, -1e308] + [0.0] * (len(points) - 4))
     after = (es.x, es.sigma, es._eta, es.nit, es.nfev, es.f_best)
     assert_array_equal(before[0], after[0]) and before[1:] == after[1:]
     es.tell([f(p) for p in points])                  # the same ask, told again
