@@ -16,7 +16,10 @@ iteration's random numbers. The optimizer instead keeps
 
 ``U`` is never formed: a combination of its columns is ``(z C^T) G`` and a
 projection on it ``(v G^T) C``, each one ``O(n k)`` product per row. A new
-gradient therefore costs ``O(n k)`` instead of ``O(n k^2)``.
+gradient therefore costs ``O(n k)`` instead of ``O(n k^2)``. ``C`` is
+recomputed only when next used, so that the two directions pushed between
+two iterations (a surrogate gradient and the method's own estimate) cost one
+eigendecomposition, not two.
 
 Accuracy. Working from the Gram matrix squares the buffer's condition
 number: ``U^T U = I`` holds to about ``1e-16 lam_max / lam_min`` (at most about
@@ -66,18 +69,36 @@ class GuideBuffer:
         Dimension ``r`` of their span.
     """
 
+    #: Whether `_coef` is out of date (a direction was pushed since).
+    _stale = False
+
     def __init__(self, n, maxlen):
         self.n = n
         self.maxlen = maxlen
         self._rows = np.empty((maxlen, n))
         self._gram = np.zeros((maxlen, maxlen))
-        self._coef = np.zeros((0, 0))
+        self._coef_now = np.zeros((0, 0))
         self._next = 0
         self.size = 0
+
+    def __setstate__(self, state):
+        if "_coef" in state:            # pickled before C was made lazy
+            state["_coef_now"] = state.pop("_coef")
+        self.__dict__.update(state)
 
     @property
     def rank(self):
         return self._coef.shape[1]
+
+    @property
+    def _coef(self):
+        """``C`` (m x r), from the eigendecomposition of the Gram matrix."""
+        if self._stale:
+            lam, vec = np.linalg.eigh(self._gram[:self.size, :self.size])
+            keep = lam > RANK_TOL * lam[-1]
+            self._coef_now = vec[:, keep] / np.sqrt(lam[keep])
+            self._stale = False
+        return self._coef_now
 
     def push(self, g):
         """Add a finite, non-zero direction ``g`` (shape ``(n,)``), dropping
@@ -89,15 +110,14 @@ class GuideBuffer:
         self.size = m = min(self.size + 1, self.maxlen)
         if m == 1:
             self._gram[slot, slot] = 1.0
-            self._coef = np.ones((1, 1))
+            self._coef_now = np.ones((1, 1))
+            self._stale = False
             return
         dots = self._rows[:m] @ row
         dots[slot] = 1.0
         self._gram[slot, :m] = dots
         self._gram[:m, slot] = dots
-        lam, vec = np.linalg.eigh(self._gram[:m, :m])
-        keep = lam > RANK_TOL * lam[-1]
-        self._coef = vec[:, keep] / np.sqrt(lam[keep])
+        self._stale = True
 
     def add_combination(self, out, z):
         """``out += z @ U^T`` in place, for `out` (P, n) C-contiguous and

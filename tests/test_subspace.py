@@ -76,3 +76,27 @@ def test_pickles_and_keeps_updating_alike():
         buf.push(v)
         copy.push(v)
     np.testing.assert_array_equal(buf.basis(), copy.basis())
+
+
+def test_basis_is_the_same_whether_read_after_each_push_or_after_several():
+    rng = np.random.default_rng(5)
+    vectors = rng.standard_normal((8, 30))
+    eager, lazy = GuideBuffer(30, 4), GuideBuffer(30, 4)
+    for v in vectors:
+        eager.push(v)
+        eager.rank                       # C computed after every push
+        lazy.push(v)                     # C computed once, when read
+    np.testing.assert_array_equal(eager._coef, lazy._coef)
+    np.testing.assert_array_equal(eager.basis(), lazy.basis())
+
+
+def test_a_buffer_pickled_with_its_coefficients_stored_loads():
+    rng = np.random.default_rng(6)
+    buf = _pushed(rng.standard_normal((5, 12)), 3)
+    buf.rank                             # C up to date, as it always was then
+    state = dict(buf.__dict__)
+    state["_coef"] = state.pop("_coef_now")      # the earlier layout
+    state.pop("_stale", None)
+    old = GuideBuffer.__new__(GuideBuffer)
+    old.__setstate__(state)
+    np.testing.assert_array_equal(old.basis(), buf.basis())
