@@ -184,21 +184,38 @@ class Metric:
         V, R = np.linalg.qr(e.T)
         V *= np.sign(np.diag(R))
         q = np.exp(log_q)
-        A = self.A + ((self.A @ V) * (q - 1.0)) @ V.T
-        A_inv = self.A_inv + (V * (1.0 / q - 1.0)) @ (V.T @ self.A_inv)
+        # A <- A (I + V diag(q - 1) V^T), then along the step A <- A (I +
+        # (qs - 1) v v^T), then a scale c; both kept as one low-rank change
+        # A + L R^T (and A^-1 + Li Ri^T), which costs a few passes over A
+        AV = self.A @ V
+        VtAi = V.T @ self.A_inv
+        L, Rt = [AV * (q - 1.0)], [V.T]
+        Li, Rit = [V * (1.0 / q - 1.0)], [VtAi]
+        c = 1.0
         if step is not None:
             delta, along = step
-            s = A_inv @ delta
+            Aid = self.A_inv @ delta
+            s = Aid + Li[0] @ (V.T @ Aid)           # the step in y, A1^-1 delta
             s_sq = float(s @ s)
             if along > 0 and s_sq > 0:
                 ratio = math.log(along / s_sq / mean)
                 log_qs = min(max(-0.5 * METRIC_STEP_RATE * ratio, -limit), limit)
                 qs = math.exp(log_qs)
                 v = s / math.sqrt(s_sq)
-                A = A + (qs - 1.0) * np.outer(A @ v, v)
-                A_inv = A_inv + (1.0 / qs - 1.0) * np.outer(v, v @ A_inv)
+                A1v = self.A @ v + L[0] @ (V.T @ v)
+                vA1i = v @ self.A_inv + (v @ Li[0]) @ VtAi
+                L.append((qs - 1.0) * A1v[:, None])
+                Rt.append(v[None, :])
+                Li.append((1.0 / qs - 1.0) * v[:, None])
+                Rit.append(vA1i[None, :])
                 c = math.exp(-log_qs / self.n)          # determinant 1
-                A, A_inv = A * c, A_inv / c
+        A = np.hstack(L) @ np.vstack(Rt)
+        A += self.A
+        A_inv = np.hstack(Li) @ np.vstack(Rit)
+        A_inv += self.A_inv
+        if c != 1.0:
+            A *= c
+            A_inv *= 1.0 / c
         bound = np.linalg.norm(A) * np.linalg.norm(A_inv) / self.n
         if not (np.isfinite(bound) and bound <= METRIC_MAX_COND):
             return False

@@ -122,6 +122,20 @@ def test_metric_update_ignores_curvature_it_cannot_trust():
     np.testing.assert_allclose(metric.A @ metric.A_inv, np.eye(3), atol=1e-14)
 
 
+def test_step_curvature_stretches_along_the_step_at_determinant_one():
+    metric = Metric(3)
+    e = np.array([[0.1, 0.0, 0.0], [0.0, 0.1, 0.0]])
+    f = np.array([1.005, 1.005])             # curvature 1 along both pairs
+    delta = np.array([0.0, 0.0, 2.0])
+    assert metric.update(e, f, f, 1.0, step=(delta, 4.0 * 4.0))   # curvature 4
+    qs = 4.0 ** (-0.5 * _metric.METRIC_STEP_RATE)
+    c = qs ** (-1.0 / 3.0)
+    np.testing.assert_allclose(metric.A, np.diag([c, c, c * qs]), atol=1e-14)
+    np.testing.assert_allclose(metric.A_inv, np.diag([1 / c, 1 / c, 1 / (c * qs)]),
+                               atol=1e-14)
+    assert abs(np.linalg.det(metric.A) - 1.0) < 1e-14
+
+
 def test_metric_condition_is_capped():
     metric = Metric(2)
     e = np.array([[1.0, 0.0], [0.0, 1.0]])
