@@ -244,8 +244,11 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
     res : scipy.optimize.OptimizeResult
         ``x`` the final centre; ``fun`` its objective value (evaluated once
         at the end); ``nit`` iterations; ``nfev`` evaluations of `fun`:
-        ``2P`` per iteration, plus one per iteration for the surrogate call
-        when ``jac=True``, plus the final evaluation at ``x``; ``njev``
+        ``2P`` per iteration, plus one at the centre in the iterations that
+        evaluate it (every iteration with ``jac=True``, whose call gives the
+        surrogate and the value at once; in the adaptive mode as
+        `GuidedES.evaluates_centre` says), plus the final evaluation at
+        ``x``; ``njev``
         calls of the surrogate gradient (one per iteration; with
         ``jac=True`` these are the same calls as the centre evaluations);
         ``status`` a `Status`; ``success``; ``message``; ``rho`` the
@@ -263,13 +266,15 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
     ``P`` perturbations are drawn around ``x_t``, ``f`` is evaluated at
     ``x_t +/- eps_i``, and the step rule moves ``x_t`` along the estimate.
 
-    The method does not evaluate ``f`` at the centre during the run (but for
-    ``jac=True``, where the call is made for the gradient anyway, and in the
-    adaptive mode with bounds). The estimate used by `ftarget`, `ftol`,
-    the divergence test and the ``disp`` table is the mean of the finite
-    values at the ``2P`` points, ``f(x_t) + O(sigma^2)`` (never below
-    ``f(x_t)`` for convex ``f``); with ``jac=True`` it is ``f(x_t)``
-    exactly. ``intermediate_result.fun`` given to a callback is ``f`` at
+    The fixed-rate rules do not evaluate ``f`` at the centre during the run
+    (but for ``jac=True``, where the call is made for the gradient anyway);
+    the adaptive mode does at its first iteration, after a step taken back,
+    with bounds, and at every iteration while it learns a metric. The
+    estimate used by `ftarget`, `ftol`, the divergence test and the
+    ``disp`` table is the mean of the finite values of the iteration (the
+    ``2P`` points, and the centre when it was evaluated),
+    ``f(x_t) + O(sigma^2)`` (never below ``f(x_t)`` for convex ``f``);
+    with ``jac=True`` it is ``f(x_t)`` exactly. ``intermediate_result.fun`` given to a callback is ``f`` at
     ``intermediate_result.x``, evaluated (and counted in ``nfev``) only if
     the callback reads it, and only while the callback runs.
 
@@ -461,7 +466,8 @@ class _Loop:
     def fevs_per_iteration(self):
         """Evaluations the next iteration makes."""
         es = self.es
-        return 2 * es.n_pairs + es.evaluates_centre + (1 if self.fun_and_grad else 0)
+        return 2 * es.n_pairs + (1 if self.fun_and_grad or es.evaluates_centre
+                                 else 0)
 
     def value_at(self, x):
         """``f(x)``, evaluated (and counted) unless it is already known."""
@@ -490,7 +496,16 @@ class _Loop:
             es.add_surrogate_grad(g)
         elif self.grad_at is not None:
             es.add_surrogate_grad(self.grad_at(es.x, *self.args))
-        es.tell(self.evaluate(es.ask()))
+        points = es.ask()
+        reuse = self.fun_and_grad and es.evaluates_centre
+        if reuse:
+            # the last row is the centre, whose value came with the gradient
+            values = np.append(self.evaluate(points[:-1]), f_centre)
+        else:
+            values = self.evaluate(points)
+        es.tell(values)
+        if reuse:
+            self.extra_nfev -= 1        # tell counted that call's value
         return f_centre if self.fun_and_grad else es.fun_estimate
 
 

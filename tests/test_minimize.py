@@ -115,7 +115,10 @@ def test_jac_true_direct_and_through_scipy():
     direct = minimize_guided_es(quad_and_grad, np.zeros(5), jac=True, **KW)
     ref = minimize_guided_es(quad, np.zeros(5), biased, **KW)
     assert_array_equal(direct.x, ref.x)
-    assert direct.nfev == ref.nfev + KW["maxiter"]   # one centre call per iteration
+    assert direct.nit == ref.nit
+    # the adaptive mode evaluates the centre at every iteration here (it
+    # learns a metric); with jac=True that value comes with the gradient
+    assert ref.nfev - 1 <= direct.nfev <= ref.nfev
     via_scipy = minimize(quad_and_grad, np.zeros(5), method=minimize_guided_es,
                          jac=True, options=KW)
     assert_array_equal(via_scipy.x, ref.x)
@@ -426,6 +429,18 @@ def test_scipy_jac_true_counts_every_call_and_keeps_maxfev(options):
     same = minimize_guided_es(direct, np.zeros(10), jac=True, **options)
     assert direct.calls == fg.calls == same.nfev
     assert_array_equal(same.x, res.x)
+
+
+@pytest.mark.parametrize("metric", ["full", "none"])
+def test_jac_true_evaluates_the_centre_once_per_iteration(metric):
+    # the adaptive mode asks for f at the centre (with a metric at every
+    # iteration, without at the first and after a step taken back);
+    # jac=True's call there already gave it: 2P + 1 calls per iteration
+    fg = CountingFunAndGrad()
+    res = minimize_guided_es(fg, np.zeros(10), jac=True, maxiter=40,
+                             metric=metric, rng=0)
+    assert res.nit == 40 and res.nfev == fg.calls
+    assert 5 * 40 < res.nfev <= 5 * 40 + 2
 
 
 @pytest.mark.parametrize("kwargs, match", [
