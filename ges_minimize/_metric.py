@@ -40,9 +40,10 @@ project's own.
 Safeguards: nothing is learnt from a pair whose second difference is not
 positive or not resolved by the values' precision (non-convex or flat
 ``f``), nor from pairs too short beside the centre for ``x`` to resolve
-them (``METRIC_X_RESOLUTION``), no factor changes by more than ``MAX_CHANGE`` in one iteration,
-and an update that would make the condition number bound
-``|A|_F |A^-1|_F / n`` exceed ``MAX_COND`` is dropped.
+them (``METRIC_X_RESOLUTION``); no factor changes by more than
+``MAX_CHANGE`` in one iteration; and an update that would make the
+condition number bound ``|A|_F |A^-1|_F / n`` exceed ``MAX_COND`` is
+dropped.
 
 References
 ----------

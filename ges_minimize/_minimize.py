@@ -75,9 +75,9 @@ DEFAULT_MAXITER = 10_000
 def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
                        sigma=0.1, alpha=None, beta=2.0, n_pairs=None,
                        subspace_dim=None, step=None, learning_rate=None,
-                       self_guided=None, estimate_rho=None, metric=None, maxiter=None,
-                       maxfev=None, maxtime=None, ftarget=None, ftol=None,
-                       xtol=None, patience=100, tol=None, bounds=None,
+                       self_guided=None, estimate_rho=None, metric=None,
+                       maxiter=None, maxfev=None, maxtime=None, ftarget=None,
+                       ftol=None, xtol=None, patience=100, tol=None, bounds=None,
                        callback=None, rng=None, disp=False, n_jobs=None,
                        vectorized=False, checkpoint=None, checkpoint_every=1,
                        hess=None, hessp=None, constraints=(),
@@ -274,9 +274,10 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
     ``disp`` table is the mean of the finite values of the iteration (the
     ``2P`` points, and the centre when it was evaluated),
     ``f(x_t) + O(sigma^2)`` (never below ``f(x_t)`` for convex ``f``);
-    with ``jac=True`` it is ``f(x_t)`` exactly. ``intermediate_result.fun`` given to a callback is ``f`` at
-    ``intermediate_result.x``, evaluated (and counted in ``nfev``) only if
-    the callback reads it, and only while the callback runs.
+    with ``jac=True`` it is ``f(x_t)`` exactly. ``intermediate_result.fun``
+    given to a callback is ``f`` at ``intermediate_result.x``, evaluated
+    (and counted in ``nfev``) only if the callback reads it, and only while
+    the callback runs.
 
     Points where `fun` returns NaN or infinity leave their pair out of the
     estimate; after ten consecutive iterations without a finite pair the run
