@@ -752,6 +752,14 @@ class GuidedES:
         if surrogate_grad is not None:
             self.add_surrogate_grad(surrogate_grad)
 
+    def _search_length(self, delta):
+        """Length of a move ``delta`` of the centre in the coordinates the
+        perturbations are drawn in (``y`` with a metric, else ``x``), the
+        scale that ``sigma`` follows."""
+        if self._metric is not None:
+            delta = self._metric.vector(delta)
+        return float(np.linalg.norm(delta))
+
     def _learn_metric(self, eps, f_plus, f_minus, f_centre, n_valid, centre):
         """Update the metric from this iteration's curvatures (all pairs
         and the centre finite, the pairs long enough beside the centre for
@@ -852,9 +860,7 @@ class GuidedES:
                 self._last_step = None
                 self.n_reverted += 1
                 self._exact_centre_needed = True
-                length = float(np.linalg.norm(
-                    delta_last if self._metric is None
-                    else self._metric.vector(delta_last))) * factor
+                length = self._search_length(delta_last) * factor
                 self.sigma = min(max(AUTO_SIGMA_RATIO * length, sigma / 2),
                                  2 * sigma)
                 self.step_norm = float(np.linalg.norm(delta_last))
@@ -917,9 +923,8 @@ class GuidedES:
         self._exact_centre_needed = False
         self._x = x_new
         self.step_norm = length
-        if self._metric is not None:
-            length = float(np.linalg.norm(self._metric.vector(delta)))
-        self.sigma = min(max(AUTO_SIGMA_RATIO * length, sigma / 2), 2 * sigma)
+        self.sigma = min(max(AUTO_SIGMA_RATIO * self._search_length(delta),
+                             sigma / 2), 2 * sigma)
         x_scale = float(np.max(np.abs(x_new)))
         self._tiny_run = self._tiny_run + 1 if length <= AUTO_X_PRECISION * x_scale else 0
         if (self.sigma <= AUTO_SIGMA_TOL * self.sigma0
