@@ -1,6 +1,7 @@
 """The ask/tell Guided ES optimizer."""
 
 import copy
+import math
 
 import numpy as np
 
@@ -9,8 +10,8 @@ from ._core import antithetic_estimate, draw_perturbations
 from ._stepsize import (AUTO_ALPHA, AUTO_MAX_FACTOR, AUTO_N_PAIRS,
                         AUTO_PROBE_DECAY, AUTO_PROBE_RECHECK,
                         AUTO_PROBE_THRESHOLD, AUTO_PROBE_WEIGHT,
-                        AUTO_SIGMA_RATIO, AUTO_SUBSPACE_DIM, line_search_ratio,
-                        resolved)
+                        AUTO_SIGMA_RATIO, AUTO_SUBSPACE_DIM, AUTO_TRIAL_MAX_GAP,
+                        line_search_ratio, resolved)
 from ._metric import METRIC_MAX_DIM, METRIC_X_RESOLUTION, Metric
 from ._steps import make_step
 from ._subspace import GuideBuffer
@@ -146,6 +147,13 @@ class GuidedES:
         else ``'none'``. ``'full'`` needs ``step='auto'`` and no `bounds`;
         with one pair it learns nothing (curvatures are compared with each
         other).
+    surrogate_step : bool or None, default None
+        In the adaptive mode, once a surrogate gradient has been given, add
+        to some asks a trial point along the moving average of the recent
+        guiding directions (one more value, the last row), and move the
+        centre there when ``f`` is lower there by more than the step
+        promises (see Notes). None: on with ``step='auto'``; True needs
+        ``step='auto'``.
 
     Attributes
     ----------
@@ -155,7 +163,8 @@ class GuidedES:
         Number of updates made (calls of `tell`).
     nfev : int
         Number of function values received by `tell` (``2P`` per call, plus
-        one when the call included the centre: see `evaluates_centre`).
+        one when the call included the centre, see `evaluates_centre`, and
+        one when it included a trial point, see `evaluates_trial`).
     njev : int
         Number of surrogate gradients received.
     n_valid_pairs : int
@@ -181,6 +190,8 @@ class GuidedES:
         The centre with the lowest `fun_estimate` so far, and that estimate.
     n_reverted : int
         Steps taken back by the adaptive mode (after which ``f`` rose).
+    n_surrogate_steps : int
+        Trial points along the surrogate that the centre moved to.
     metric : str
         ``'full'`` or ``'none'``, as resolved from the argument.
     converged : None or str
@@ -209,7 +220,19 @@ class GuidedES:
     while its slope stays well above the random pairs', or else, on the same
     terms, the moving average of the steps taken over about the last ``n``
     iterations, which finds the gradient a steadily biased surrogate is
-    blind to. See
+    blind to.
+
+    **Surrogate step (``surrogate_step``, on by default with
+    ``step='auto'``).** With surrogate gradients, an iteration may also
+    evaluate ``x - r m / |m|``, ``m`` the moving average of the unit
+    guiding directions: if ``f`` there is below the centre's value by more
+    than half the decrease the step promises, the centre moves there
+    instead, and ``r`` doubles; else ``r`` halves when the point was not
+    even below the centre, and the next trial waits twice as long (at
+    most 16 iterations). It follows the surrogate across plateaus that the
+    pairs do not resolve (a straight-through gradient on a
+    piecewise-constant objective) and along curved valleys, much as
+    injected gradient steps do in CMA-ES [5]_. See
     `ges_minimize._stepsize` for the details and the references.
 
     **Metric (``metric='full'``, the default for n <= 200).** Each pair
@@ -326,6 +349,8 @@ class GuidedES:
        directions", 2019. arXiv:1910.05268.
     .. [4] T. Glasmachers and O. Krause, "The Hessian estimation evolution
        strategy", PPSN 2020. arXiv:2003.13256.
+    .. [5] N. Hansen, "Injecting external solutions into CMA-ES", 2011.
+       arXiv:1110.4181.
 
     Examples
     --------
@@ -343,7 +368,8 @@ class GuidedES:
 
     def __init__(self, x0, *, sigma=0.1, alpha=None, beta=2.0, n_pairs=None,
                  subspace_dim=None, step=None, learning_rate=None, bounds=None,
-                 self_guided=None, rng=None, estimate_rho=None, metric=None):
+                 self_guided=None, rng=None, estimate_rho=None, metric=None,
+                 surrogate_step=None):
         x = check_x0(x0)
         n = x.size
         self.n = n
@@ -476,6 +502,39 @@ class GuidedES:
         self.metric = metric
         self._metric = Metric(n) if metric == "full" else None
         self._step_curvature = None
+        # adaptive mode, with surrogate gradients: the trial point along
+        # their moving average (length, interval in iterations, the next
+        # iteration to make one, the pending point), the value of the centre
+        # with the decrease the last step promises, which a trial must beat,
+        # and f at the centre when a trial was taken
+        if surrogate_step is None:
+            surrogate_step = self.adaptive
+        if not isinstance(surrogate_step, (bool, np.bool_)):
+            raise TypeError("surrogate_step must be True, False or None, got "
+                            f"{surrogate_step!r:.80}")
+        if surrogate_step and not self.adaptive:
+            raise ValueError(
+                "surrogate_step=True needs step='auto', got "
+                f"step={step!r:.80}")
+        self.surrogate_step = bool(surrogate_step)
+        self.n_surrogate_steps = 0
+        self._surrogate_seen = False
+        self._trial_length = None
+        self._trial_gap = 1
+        self._trial_next = 0
+        self._pending_trial = None
+        self._trial_reference = None
+        self._centre_value = None
+
+    def __setstate__(self, state):
+        # objects pickled before the surrogate step existed resume as they
+        # ran, without it
+        if "surrogate_step" not in state:
+            state.update(surrogate_step=False, n_surrogate_steps=0,
+                         _surrogate_seen=False, _trial_length=None,
+                         _trial_gap=1, _trial_next=0, _pending_trial=None,
+                         _trial_reference=None, _centre_value=None)
+        self.__dict__.update(state)
 
     # -- state -------------------------------------------------------------
     @property
@@ -509,6 +568,7 @@ class GuidedES:
         if not np.any(g):
             return
         self._push_direction(g)
+        self._surrogate_seen = True
 
     def _push_direction(self, g):
         """Append a non-zero vector to the buffer and update the basis."""
@@ -524,12 +584,13 @@ class GuidedES:
 
         Returns
         -------
-        points : ndarray, shape (2P, n), or (2P + 1, n)
+        points : ndarray, shape (2P + c + t, n)
             Rows ``0 .. P-1`` are ``x + eps_i`` and rows ``P .. 2P-1`` are
-            ``x - eps_i`` (clipped to the bounds). In the adaptive mode with
-            bounds a last row holds the centre ``x`` itself (see
-            `evaluates_centre`). Asking again before `tell` returns the same
-            points.
+            ``x - eps_i`` (clipped to the bounds). In the adaptive mode the
+            next row (``c = 1``) may hold the centre ``x`` itself (see
+            `evaluates_centre`) and a last row (``t = 1``) a trial point
+            along the surrogate (see `evaluates_trial`). Asking again
+            before `tell` returns the same points.
         """
         if self._pending is None:
             alpha = self._choose_alpha()
@@ -568,6 +629,17 @@ class GuidedES:
             if self._masked_ask:
                 eps[:, self._blocked] = 0.0   # coordinates held on a bound
             raw_eps = eps
+            self._pending_trial = None
+            if (self.evaluates_trial and self._surrogate_seen
+                    and self.current_alpha < 1):
+                if self._trial_length is None:
+                    self._trial_length = self.sigma
+                unit = self._guide_average / np.linalg.norm(self._guide_average)
+                trial = self._x - self._trial_length * unit
+                if self.bounds is not None:
+                    np.clip(trial, *self.bounds, out=trial)
+                if not np.array_equal(trial, self._x):
+                    self._pending_trial = trial
             points = self._points_around(raw_eps)
             if self.bounds is not None:
                 half = self.n_pairs
@@ -584,7 +656,7 @@ class GuidedES:
 
     @property
     def evaluates_centre(self):
-        """Whether `ask` adds the centre as a last row.
+        """Whether `ask` adds the centre as a row after the pairs.
 
         In the adaptive mode: at every iteration while a metric is learnt
         (``metric='full'``), else at the first iteration and after a step was
@@ -592,11 +664,29 @@ class GuidedES:
         there (an estimate made with a ``sigma`` far larger than the
         problem's scale overstates ``f`` by ``O(sigma^2)`` and could let a
         bad step pass), and at every iteration with bounds, where clipped
-        pairs do not estimate ``f`` at the centre.
+        pairs do not estimate ``f`` at the centre; never when the centre is
+        a trial point just taken, whose value is known (`centre_value`).
         """
-        return self.adaptive and (self.bounds is not None
-                                  or self._exact_centre_needed
-                                  or self._metric is not None)
+        return self.adaptive and self._centre_value is None and (
+            self.bounds is not None or self._exact_centre_needed
+            or self._metric is not None)
+
+    @property
+    def centre_value(self):
+        """``f`` at the centre when the last `tell` moved it to a trial
+        point along the surrogate (whose value is then known), else None."""
+        return self._centre_value
+
+    @property
+    def evaluates_trial(self):
+        """Whether the next `ask` adds a trial point along the surrogate as
+        its last row, once a surrogate gradient has been given (see
+        `surrogate_step`) and unless ``alpha = 1`` (vanilla ES, which
+        ignores the surrogate): at every iteration while the trials
+        succeed, then at intervals that double with each failure, up to
+        ``AUTO_TRIAL_MAX_GAP`` iterations."""
+        return (self.surrogate_step and self.nit >= self._trial_next
+                and not self.alpha == 1)
 
     def _wants_probe(self, k):
         """Which direction this iteration's first pair probes, if any.
@@ -638,8 +728,13 @@ class GuidedES:
         np.subtract(self._x, eps, out=points[half:])
         if self.bounds is not None:
             np.clip(points, *self.bounds, out=points)
+        extra = []
         if self.evaluates_centre:
-            points = np.vstack([points, self._x])
+            extra.append(self._x)
+        if self._pending_trial is not None:
+            extra.append(self._pending_trial)
+        if extra:
+            points = np.vstack([points] + extra)
         return points
 
     def _choose_alpha(self):
@@ -661,7 +756,7 @@ class GuidedES:
 
         Parameters
         ----------
-        values : array_like, shape (2P,)
+        values : array_like, shape (2P + c + t,)
             ``f`` at the rows of the last `ask`, in the same order. NaN and
             infinite values are allowed (see Notes of the class).
         surrogate_grad : array_like, shape (n,), optional
@@ -687,7 +782,9 @@ class GuidedES:
             surrogate_grad = check_vector(surrogate_grad, "surrogate_grad", self.n)
         eps, _, alpha, w_sq, k = self._pending
         with_centre = self.evaluates_centre
-        f_centre = f[-1] if with_centre else None
+        trial = self._pending_trial
+        f_centre = f[2 * self.n_pairs] if with_centre else self._centre_value
+        f_trial = None if trial is None else f[-1]
         f = f[:2 * self.n_pairs]
         half = self.n_pairs
         f_plus, f_minus = f[:half], f[half:]
@@ -713,11 +810,16 @@ class GuidedES:
                         alpha / self.n)
                 self.rho = self._rho_estimator.rho
             if self.adaptive:
+                sigma = self.sigma
+                self._centre_value = None
                 g = self._adaptive_update(eps, f_plus, f_minus, n_valid,
                                           f_centre, probe_valid)
                 if self._metric is not None:
                     self._learn_metric(eps, f_plus, f_minus, f_centre,
                                        n_valid, centre)
+                if trial is not None:
+                    self._judge_trial(trial, f_trial, centre, sigma,
+                                      saved["_step_path"])
             else:
                 g = self._fixed_rate_update(eps, f_plus, f_minus, n_valid, k,
                                             alpha)
@@ -735,10 +837,13 @@ class GuidedES:
                 self.first_spread = float(np.ptp(finite))
             if self.fun_estimate < self.f_best:
                 self.f_best, self.x_best = self.fun_estimate, centre
+        if self._centre_value is not None and self._centre_value < self.f_best:
+            self.f_best, self.x_best = self._centre_value, self._x
         self.n_valid_pairs = n_valid
         self.nit += 1
-        self.nfev += 2 * half + with_centre
+        self.nfev += 2 * half + with_centre + (trial is not None)
         self._pending = None
+        self._pending_trial = None
         if self._self_decay is not None and g is not None and np.any(g):
             if self._metric is not None:
                 g = self._metric.gradient_of(g)     # u = A A^T grad
@@ -818,11 +923,13 @@ class GuidedES:
         last = self._last_step
         if not n_valid or (f_centre is not None and not np.isfinite(f_centre)):
             # nothing finite around this centre: go back if it was a step
+            self._trial_reference = (math.inf, 0.0)
             if last is not None:
                 self._x = last[3]
                 self._eta /= AUTO_MAX_FACTOR
                 self.n_reverted += 1
                 self._exact_centre_needed = True
+                self._trial_reference = (last[2], 0.0)
             self._last_step = None
             self.sigma = sigma / 2
             self.step_norm = 0.0
@@ -855,6 +962,7 @@ class GuidedES:
             factor = min(max(tau, 1.0 / AUTO_MAX_FACTOR), AUTO_MAX_FACTOR)
             if not f_here <= f_before:
                 # the step made f worse: take it back, shorter next time
+                self._trial_reference = (f_before, 0.0)
                 self._eta *= factor
                 self._x = x_before
                 self._last_step = None
@@ -865,6 +973,7 @@ class GuidedES:
                                  2 * sigma)
                 self.step_norm = float(np.linalg.norm(delta_last))
                 return None
+        self._trial_reference = (f_here, 0.0)
         if not resolved(f_plus, f_minus).any() or norm_u == 0:
             # the values do not resolve this scale: search wider
             self._flat_run += 1
@@ -916,6 +1025,7 @@ class GuidedES:
                 "the adaptive step overflowed: the objective's values or "
                 "their differences exceed the floating-point range")
         self._last_step = (slope, delta, f_here, self._x, exact)
+        self._trial_reference = (f_here, 0.5 * slope)
         if length > 0:
             unit = delta / length
             self._step_path = (unit if self._step_path is None else
@@ -934,6 +1044,40 @@ class GuidedES:
             self.converged = "step"
         return u
 
+    def _judge_trial(self, trial, f_trial, centre, sigma, step_path):
+        """The surrogate step (see `ges_minimize._stepsize`): move to the
+        trial point, asked for around `centre` with perturbations of scale
+        `sigma`, if ``f`` there is below the centre's value by more than
+        half the decrease that the step just made promises; adapt the
+        trial's length and how often it is made. `step_path` is the path
+        of the steps taken before this iteration's step, which a trial
+        taken replaces there."""
+        reference, gain = self._trial_reference
+        if np.isfinite(f_trial) and f_trial < reference + gain:
+            delta = trial - centre
+            self._x = trial
+            self._last_step = None
+            # the move joins the path of the steps taken, in place of the
+            # step it replaces
+            unit = delta / np.linalg.norm(delta)
+            self._step_path = (unit if step_path is None else
+                               (1.0 - 1.0 / self.n) * step_path + unit)
+            self._centre_value = float(f_trial)
+            self._exact_centre_needed = False
+            self._trial_length *= 2.0
+            self._trial_gap = 1
+            self.n_surrogate_steps += 1
+            self.step_norm = float(np.linalg.norm(delta))
+            self.sigma = min(max(AUTO_SIGMA_RATIO * self._search_length(delta),
+                                 sigma / 2), 2 * sigma)
+            self._tiny_run = self._flat_run = 0
+            self.converged = None
+        else:
+            if not f_trial < reference:
+                self._trial_length *= 0.5
+            self._trial_gap = min(2 * self._trial_gap, AUTO_TRIAL_MAX_GAP)
+        self._trial_next = self.nit + self._trial_gap
+
     def _choose_beta(self, alpha, k):
         """The beta of this update: fixed, or optimal for alpha and rho."""
         self.current_beta = self.beta
@@ -944,5 +1088,6 @@ class GuidedES:
         return self.current_beta
 
     def _check_values(self, values):
-        rows = 2 * self.n_pairs + self.evaluates_centre
+        rows = (2 * self.n_pairs + self.evaluates_centre
+                + (self._pending_trial is not None))
         return check_values(values, "values", (rows,))

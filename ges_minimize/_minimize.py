@@ -76,8 +76,9 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
                        sigma=0.1, alpha=None, beta=2.0, n_pairs=None,
                        subspace_dim=None, step=None, learning_rate=None,
                        self_guided=None, estimate_rho=None, metric=None,
-                       maxiter=None, maxfev=None, maxtime=None, ftarget=None,
-                       ftol=None, xtol=None, patience=100, tol=None, bounds=None,
+                       surrogate_step=None, maxiter=None, maxfev=None,
+                       maxtime=None, ftarget=None, ftol=None, xtol=None,
+                       patience=100, tol=None, bounds=None,
                        callback=None, rng=None, disp=False, n_jobs=None,
                        vectorized=False, checkpoint=None, checkpoint_every=1,
                        hess=None, hessp=None, constraints=(),
@@ -146,6 +147,13 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
         ``f`` (one extra evaluation per iteration, at the centre). None or
         ``'auto'``: with ``step='auto'``, no `bounds`, two pairs or more
         and ``2 <= n <= 200`` (see `GuidedES`).
+    surrogate_step : bool or None, default None
+        With ``step='auto'`` and a surrogate, also try, at every iteration
+        while such trials succeed and at growing intervals (at most 16
+        iterations) while they fail, a point along the moving average of the
+        recent surrogate gradients, with a length of its own learnt from
+        success (one more evaluation), and move there when it beats the
+        step (see `GuidedES`). None: on with ``step='auto'``.
     maxiter : int, optional
         Maximum number of iterations. Default 10,000, or unlimited when only
         `maxfev` is given.
@@ -247,8 +255,9 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
         ``2P`` per iteration, plus one at the centre in the iterations that
         evaluate it (every iteration with ``jac=True``, whose call gives the
         surrogate and the value at once; in the adaptive mode as
-        `GuidedES.evaluates_centre` says), plus the final evaluation at
-        ``x``; ``njev``
+        `GuidedES.evaluates_centre` says), plus one at a trial point along
+        the surrogate in the iterations that make one (adaptive mode, see
+        `surrogate_step`), plus the final evaluation at ``x``; ``njev``
         calls of the surrogate gradient (one per iteration; with
         ``jac=True`` these are the same calls as the centre evaluations);
         ``status`` a `Status`; ``success``; ``message``; ``rho`` the
@@ -388,7 +397,7 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
                   subspace_dim=subspace_dim, step=step,
                   learning_rate=learning_rate, bounds=bounds,
                   self_guided=self_guided, rng=rng, estimate_rho=estimate_rho,
-                  metric=metric)
+                  metric=metric, surrogate_step=surrogate_step)
     call_back = _wrap_callback(callback)
     identity = _run_identity(
         es, rng, x0=es.x, sigma=sigma, alpha=alpha, beta=beta,
@@ -467,8 +476,10 @@ class _Loop:
     def fevs_per_iteration(self):
         """Evaluations the next iteration makes."""
         es = self.es
-        return 2 * es.n_pairs + (1 if self.fun_and_grad or es.evaluates_centre
-                                 else 0)
+        trial = es.evaluates_trial and (self.grad_at is not None
+                                        or self.fun_and_grad)
+        return (2 * es.n_pairs + trial
+                + (1 if self.fun_and_grad or es.evaluates_centre else 0))
 
     def value_at(self, x):
         """``f(x)``, evaluated (and counted) unless it is already known."""
@@ -500,13 +511,18 @@ class _Loop:
         points = es.ask()
         reuse = self.fun_and_grad and es.evaluates_centre
         if reuse:
-            # the last row is the centre, whose value came with the gradient
-            values = np.append(self.evaluate(points[:-1]), f_centre)
+            # the row after the pairs is the centre, whose value came with
+            # the gradient
+            c = 2 * es.n_pairs
+            values = np.insert(self.evaluate(np.delete(points, c, axis=0)),
+                               c, f_centre)
         else:
             values = self.evaluate(points)
         es.tell(values)
         if reuse:
             self.extra_nfev -= 1        # tell counted that call's value
+        if es.centre_value is not None:
+            self._known = (es.x, es.centre_value)
         return f_centre if self.fun_and_grad else es.fun_estimate
 
 
@@ -748,6 +764,7 @@ def _run_identity(es, rng, **options):
         bounds=options["bounds"], patience=options["patience"],
         surrogate=options["surrogate"], vectorized=options["vectorized"],
         metric=es.metric,     # after bounds, which it follows from by default
+        surrogate_step=es.surrogate_step,
         rng=None if rng is None else copy.deepcopy(es.rng.bit_generator.state))
     return identity
 

@@ -61,6 +61,28 @@ whose length ``eta`` is learnt from the values, never given by the user:
   average lets the line search remove what the guide cannot, as a past
   descent direction does as a guide in [4]_.
 
+- With surrogate gradients, the surrogate step: at every iteration while
+  it succeeds, one more point is evaluated, ``x - r m / |m|``, where ``m``
+  is the moving average of the unit guiding directions (the one the probe
+  pair measures) and ``r`` a length of its own, starting at the initial
+  ``sigma``. When ``f`` there is lower than the centre's value by more
+  than half the decrease the step just made promises (the step's slope
+  over two, the decrease of an exact line search on a parabola), the
+  centre moves to that point instead of taking the step, ``r`` doubles,
+  and ``sigma`` follows the length of that move as it follows a step's.
+  Otherwise the step stands, and ``r`` halves if the trial was not even
+  lower than the centre; the next trial waits twice as many iterations as
+  the last one, up to ``AUTO_TRIAL_MAX_GAP``, so a useless surrogate costs
+  about one evaluation in 16 iterations. The value at a point taken is
+  known, so the next iteration compares its step with ``f`` itself there.
+  This is the injection of an external candidate into an evolution
+  strategy, as a gradient step is injected into CMA-ES [5]_, with a step
+  length found by success, not given: on a piecewise-constant objective a
+  surrogate (a straight-through gradient, say) points across plateaus
+  that pairs at the scale of the last steps do not resolve, and along a
+  curved valley the average of recent surrogate gradients points along
+  the valley farther than the line search along one estimate reaches.
+
 All of it is invariant to ``f -> a f + b`` (``a > 0``): ``tau`` is a ratio of
 differences of ``f``, and ``eta`` starts so that the first step has the
 length of the initial ``sigma``. A rescaling of ``x`` changes only how many
@@ -79,6 +101,8 @@ References
 .. [4] F. Meier, A. Mujika, M. M. Gauy and A. Steger, "Improving gradient
    estimation in evolutionary strategies with past descent directions",
    2019. arXiv:1910.05268.
+.. [5] N. Hansen, "Injecting external solutions into CMA-ES", 2011.
+   arXiv:1110.4181.
 """
 
 import math
@@ -88,7 +112,7 @@ import numpy as np
 __all__ = ["line_search_ratio", "AUTO_N_PAIRS", "AUTO_SUBSPACE_DIM",
            "AUTO_ALPHA", "AUTO_SIGMA_RATIO", "AUTO_MAX_FACTOR",
            "AUTO_PROBE_DECAY", "AUTO_PROBE_THRESHOLD", "AUTO_PROBE_RECHECK",
-           "AUTO_PROBE_WEIGHT"]
+           "AUTO_PROBE_WEIGHT", "AUTO_TRIAL_MAX_GAP"]
 
 #: Antithetic pairs per iteration in the adaptive mode.
 AUTO_N_PAIRS = 2
@@ -110,6 +134,9 @@ AUTO_PROBE_THRESHOLD = 8.0
 AUTO_PROBE_RECHECK = 10
 #: Weight of the newest iteration in those moving averages.
 AUTO_PROBE_WEIGHT = 0.2
+#: Longest interval, in iterations, between two trials of the surrogate
+#: step while they keep failing.
+AUTO_TRIAL_MAX_GAP = 16
 #: Relative precision below which a pair difference counts as zero.
 VALUE_PRECISION = 1e-13
 

@@ -78,12 +78,21 @@ def test_result_fields_and_counts():
 
 
 def test_matches_the_ask_tell_loop():
-    res = minimize_guided_es(quad, np.zeros(4), biased, n_pairs=2, maxiter=30, rng=3)
+    centres = []
+    res = minimize_guided_es(quad, np.zeros(4), biased, n_pairs=2, maxiter=30, rng=3,
+                             callback=lambda xk: centres.append(xk))
     es = GuidedES(np.zeros(4), n_pairs=2, rng=3)
     for _ in range(30):
         es.add_surrogate_grad(biased(es.x))
         es.tell([quad(p) for p in es.ask()])
-    assert_array_equal(res.x, es.x)
+    assert res.nit == len(centres) == 30
+    assert_array_equal(centres[-1], es.x)
+    # res.x is that centre, or the one before its step if that is lower
+    last = es._last_step
+    if last is not None and not quad(es.x) <= last[2] and quad(last[3]) < quad(es.x):
+        assert_array_equal(res.x, last[3])
+    else:
+        assert_array_equal(res.x, es.x)
 
 
 def test_no_surrogate_is_vanilla_es():
@@ -111,16 +120,24 @@ def test_scipy_minimize_with_jac_callable():
     assert (res.nfev, res.njev) == (ours.nfev, ours.njev)
 
 
-def test_jac_true_direct_and_through_scipy():
-    direct = minimize_guided_es(quad_and_grad, np.zeros(5), jac=True, **KW)
-    ref = minimize_guided_es(quad, np.zeros(5), biased, **KW)
+@pytest.mark.parametrize("surrogate_step", [True, False])
+def test_jac_true_direct_and_through_scipy(surrogate_step):
+    kw = dict(KW, surrogate_step=surrogate_step)
+    direct = minimize_guided_es(quad_and_grad, np.zeros(5), jac=True, **kw)
+    ref = minimize_guided_es(quad, np.zeros(5), biased, **kw)
     assert_array_equal(direct.x, ref.x)
     assert direct.nit == ref.nit
-    # the adaptive mode evaluates the centre at every iteration here (it
-    # learns a metric); with jac=True that value comes with the gradient
-    assert ref.nfev - 1 <= direct.nfev <= ref.nfev
+    if not surrogate_step:
+        # the adaptive mode evaluates the centre at every iteration here (it
+        # learns a metric); with jac=True that value comes with the gradient
+        assert ref.nfev - 1 <= direct.nfev <= ref.nfev
+    else:
+        # ... but after a trial point taken, whose value is known, the
+        # separate run skips the centre, while jac=True calls fun there
+        # for the gradient
+        assert ref.nfev - 1 <= direct.nfev <= ref.nfev + ref.nit
     via_scipy = minimize(quad_and_grad, np.zeros(5), method=minimize_guided_es,
-                         jac=True, options=KW)
+                         jac=True, options=kw)
     assert_array_equal(via_scipy.x, ref.x)
 
 
@@ -438,9 +455,15 @@ def test_jac_true_evaluates_the_centre_once_per_iteration(metric):
     # jac=True's call there already gave it: 2P + 1 calls per iteration
     fg = CountingFunAndGrad()
     res = minimize_guided_es(fg, np.zeros(10), jac=True, maxiter=40,
-                             metric=metric, rng=0)
+                             metric=metric, rng=0, surrogate_step=False)
     assert res.nit == 40 and res.nfev == fg.calls
     assert 5 * 40 < res.nfev <= 5 * 40 + 2
+    # the surrogate step adds its trial points, at most one per iteration
+    fg = CountingFunAndGrad()
+    res = minimize_guided_es(fg, np.zeros(10), jac=True, maxiter=40,
+                             metric=metric, rng=0)
+    assert res.nit == 40 and res.nfev == fg.calls
+    assert 5 * 40 + 2 < res.nfev <= 6 * 40 + 2
 
 
 @pytest.mark.parametrize("kwargs, match", [

@@ -192,7 +192,14 @@ def test_bounds_in_the_adaptive_mode_evaluate_the_centre_and_reach_the_face():
                              bounds=[(-1, 0.5)] * 2 + [(-1, 2)] * 2,
                              maxiter=400, rng=0)
     assert_allclose(res.x, [0.5, 0.5, 1.0, 1.0], atol=1e-4)
-    # 2P + 1 = 5 evaluations per iteration, and one or two at the end
+    # 2P + 1 = 5 evaluations per iteration, and one or two at the end; the
+    # surrogate step's trial points on top
+    assert res.nfev == len(calls) and 5 * res.nit < res.nfev <= 6 * res.nit + 2
+    calls.clear()
+    res = minimize_guided_es(lambda x: calls.append(1) or f(x), np.zeros(4),
+                             lambda x: x - 1.0 + 0.3,
+                             bounds=[(-1, 0.5)] * 2 + [(-1, 2)] * 2,
+                             maxiter=400, rng=0, surrogate_step=False)
     assert res.nfev == len(calls) and 5 * res.nit < res.nfev <= 5 * res.nit + 2
 
 
@@ -221,19 +228,27 @@ def test_steps_too_short_to_move_x_stop_the_run_as_step():
 def test_the_step_path_is_the_decayed_sum_of_the_unit_steps_taken():
     # the recursion path <- (1 - 1/n) path + step / |step|, over the steps
     # that were kept (a step taken back moves the centre back and adds none)
+    # and the moves to the surrogate step's trial points, which replace the
+    # step of their iteration
     f = lambda x: 0.5 * float(np.sum(np.arange(1, 9) * (x - 1.0) ** 2))
     es = GuidedES(np.zeros(8), rng=3)
     expected, x_before = None, es.x
     for _ in range(40):
         es.add_surrogate_grad(np.arange(1, 9) * (es.x - 1.0) + 0.3)
+        trials = es.n_surrogate_steps
         es.tell([f(p) for p in es.ask()])
         last = es._last_step
+        if es.n_surrogate_steps > trials:     # moved to the trial point
+            assert last is None
+            move = es.x - x_before
+            unit = move / np.linalg.norm(move)
+            expected = unit if expected is None else (1 - 1 / 8) * expected + unit
         if last is not None:          # this tell took a step from last[3]
             assert_array_equal(last[3], x_before)
             unit = last[1] / np.linalg.norm(last[1])
             expected = unit if expected is None else (1 - 1 / 8) * expected + unit
         x_before = es.x
-    assert es.n_reverted > 0          # the recursion skipped those
+    assert es.n_reverted > 0 and es.n_surrogate_steps > 0  # skipped those
     assert_allclose(es._step_path, expected, rtol=1e-12, atol=1e-15)
 
 
