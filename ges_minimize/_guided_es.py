@@ -1050,18 +1050,17 @@ class GuidedES:
         `sigma`, if ``f`` there is below the centre's value by more than
         half the decrease that the step just made promises; adapt the
         trial's length and how often it is made. `step_path` is the path
-        of the steps taken before this iteration's step, which a trial
-        taken replaces there."""
+        of the steps taken before this iteration's step, which is restored
+        when the trial point is taken instead of that step."""
         reference, gain = self._trial_reference
         if np.isfinite(f_trial) and f_trial < reference + gain:
             delta = trial - centre
             self._x = trial
             self._last_step = None
-            # the move joins the path of the steps taken, in place of the
-            # step it replaces
-            unit = delta / np.linalg.norm(delta)
-            self._step_path = (unit if step_path is None else
-                               (1.0 - 1.0 / self.n) * step_path + unit)
+            # the step it replaces leaves the path of the steps taken; the
+            # move does not join it (it follows the guide, and the path is
+            # there to find what the guide misses)
+            self._step_path = step_path
             self._centre_value = float(f_trial)
             self._exact_centre_needed = False
             self._trial_length *= 2.0
