@@ -58,6 +58,13 @@ AUTO_HALFLIFE = 300.0
 SELF_GUIDED_DECAY = 0.97
 
 
+def _follow(sigma, length):
+    """The next sigma of the adaptive mode after a move of `length` (in the
+    coordinates of the search): ``AUTO_SIGMA_RATIO`` of it, within a factor
+    2 of the current `sigma`."""
+    return min(max(AUTO_SIGMA_RATIO * length, sigma / 2), 2 * sigma)
+
+
 def _auto_or(value, name, bounds):
     if isinstance(value, str):
         if value == "auto":
@@ -968,9 +975,8 @@ class GuidedES:
                 self._last_step = None
                 self.n_reverted += 1
                 self._exact_centre_needed = True
-                length = self._search_length(delta_last) * factor
-                self.sigma = min(max(AUTO_SIGMA_RATIO * length, sigma / 2),
-                                 2 * sigma)
+                self.sigma = _follow(sigma,
+                                     self._search_length(delta_last) * factor)
                 self.step_norm = float(np.linalg.norm(delta_last))
                 return None
         self._trial_reference = (f_here, 0.0)
@@ -1033,8 +1039,7 @@ class GuidedES:
         self._exact_centre_needed = False
         self._x = x_new
         self.step_norm = length
-        self.sigma = min(max(AUTO_SIGMA_RATIO * self._search_length(delta),
-                             sigma / 2), 2 * sigma)
+        self.sigma = _follow(sigma, self._search_length(delta))
         x_scale = float(np.max(np.abs(x_new)))
         self._tiny_run = self._tiny_run + 1 if length <= AUTO_X_PRECISION * x_scale else 0
         if (self.sigma <= AUTO_SIGMA_TOL * self.sigma0
@@ -1067,8 +1072,7 @@ class GuidedES:
             self._trial_gap = 1
             self.n_surrogate_steps += 1
             self.step_norm = float(np.linalg.norm(delta))
-            self.sigma = min(max(AUTO_SIGMA_RATIO * self._search_length(delta),
-                                 sigma / 2), 2 * sigma)
+            self.sigma = _follow(sigma, self._search_length(delta))
             self._tiny_run = self._flat_run = 0
             self.converged = None
         else:
