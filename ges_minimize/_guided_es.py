@@ -159,7 +159,9 @@ class GuidedES:
         to some asks a trial point along the moving average of the recent
         guiding directions (one more value, the last row), and move the
         centre there when ``f`` is lower there by more than the step
-        promises (see Notes). None: on with ``step='auto'``; True needs
+        promises (see Notes). None: on with ``step='auto'`` and no
+        `bounds` (with bounds the centre is evaluated at every iteration,
+        and a trial would be a second extra evaluation); True needs
         ``step='auto'``.
 
     Attributes
@@ -515,7 +517,9 @@ class GuidedES:
         # with the decrease the last step promises, which a trial must beat,
         # and f at the centre when a trial was taken
         if surrogate_step is None:
-            surrogate_step = self.adaptive
+            # with bounds the centre is evaluated at every iteration: a
+            # trial point would be a second extra evaluation
+            surrogate_step = self.adaptive and self.bounds is None
         if not isinstance(surrogate_step, (bool, np.bool_)):
             raise TypeError("surrogate_step must be True, False or None, got "
                             f"{surrogate_step!r:.80}")
@@ -636,17 +640,9 @@ class GuidedES:
             if self._masked_ask:
                 eps[:, self._blocked] = 0.0   # coordinates held on a bound
             raw_eps = eps
-            self._pending_trial = None
-            if (self.evaluates_trial and self._surrogate_seen
-                    and self.current_alpha < 1):
-                if self._trial_length is None:
-                    self._trial_length = self.sigma
-                unit = self._guide_average / np.linalg.norm(self._guide_average)
-                trial = self._x - self._trial_length * unit
-                if self.bounds is not None:
-                    np.clip(trial, *self.bounds, out=trial)
-                if not np.array_equal(trial, self._x):
-                    self._pending_trial = trial
+            self._pending_trial = self._next_trial()
+            if self._pending_trial is not None and self._trial_length is None:
+                self._trial_length = self.sigma
             points = self._points_around(raw_eps)
             if self.bounds is not None:
                 half = self.n_pairs
@@ -665,18 +661,25 @@ class GuidedES:
     def evaluates_centre(self):
         """Whether `ask` adds the centre as a row after the pairs.
 
-        In the adaptive mode: at every iteration while a metric is learnt
-        (``metric='full'``), else at the first iteration and after a step was
+        In the adaptive mode: at the first iteration and after a step was
         taken back, so that the next step is judged against ``f`` itself
         there (an estimate made with a ``sigma`` far larger than the
         problem's scale overstates ``f`` by ``O(sigma^2)`` and could let a
-        bad step pass), and at every iteration with bounds, where clipped
-        pairs do not estimate ``f`` at the centre; never when the centre is
-        a trial point just taken, whose value is known (`centre_value`).
+        bad step pass); at every iteration with bounds, where clipped pairs
+        do not estimate ``f`` at the centre; and at every iteration while a
+        metric is learnt (``metric='full'``), except one that evaluates a
+        trial point instead (`evaluates_trial`): the mean of the pairs'
+        values then stands in for the centre's, and the metric learns
+        nothing from that iteration. Never when the centre is a trial point
+        just taken, whose value is known (`centre_value`).
         """
+        return self._asks_centre(self.evaluates_trial)
+
+    def _asks_centre(self, with_trial):
+        """`evaluates_centre` for an ask that adds a trial point or not."""
         return self.adaptive and self._centre_value is None and (
             self.bounds is not None or self._exact_centre_needed
-            or self._metric is not None)
+            or (self._metric is not None and not with_trial))
 
     @property
     def centre_value(self):
@@ -687,13 +690,35 @@ class GuidedES:
     @property
     def evaluates_trial(self):
         """Whether the next `ask` adds a trial point along the surrogate as
-        its last row, once a surrogate gradient has been given (see
-        `surrogate_step`) and unless ``alpha = 1`` (vanilla ES, which
-        ignores the surrogate): at every iteration while the trials
-        succeed, then at intervals that double with each failure, up to
-        ``AUTO_TRIAL_MAX_GAP`` iterations."""
-        return (self.surrogate_step and self.nit >= self._trial_next
-                and not self.alpha == 1)
+        its last row (see `surrogate_step`): once a surrogate gradient has
+        been given, unless ``alpha = 1`` (vanilla ES, which ignores the
+        surrogate), at every iteration while the trials succeed, then at
+        intervals that double with each failure, up to
+        ``AUTO_TRIAL_MAX_GAP`` iterations. An iteration that must evaluate
+        the centre for its safety (the first, or the one after a step taken
+        back) makes no trial; the trial waits for the next iteration. So,
+        without bounds, an iteration evaluates at most one point besides
+        its pairs."""
+        if self._pending is not None:
+            return self._pending_trial is not None
+        return self._next_trial() is not None
+
+    def _next_trial(self):
+        """The trial point the next `ask` adds, or None (see
+        `evaluates_trial`)."""
+        if not (self.surrogate_step and self.nit >= self._trial_next
+                and self._surrogate_seen and self._guide_average is not None):
+            return None
+        if self._centre_value is None and self._exact_centre_needed:
+            return None
+        if not self._alpha_now() < 1:
+            return None
+        length = self.sigma if self._trial_length is None else self._trial_length
+        unit = self._guide_average / np.linalg.norm(self._guide_average)
+        trial = self._x - length * unit
+        if self.bounds is not None:
+            np.clip(trial, *self.bounds, out=trial)
+        return None if np.array_equal(trial, self._x) else trial
 
     def _wants_probe(self, k):
         """Which direction this iteration's first pair probes, if any.
@@ -736,7 +761,7 @@ class GuidedES:
         if self.bounds is not None:
             np.clip(points, *self.bounds, out=points)
         extra = []
-        if self.evaluates_centre:
+        if self._asks_centre(self._pending_trial is not None):
             extra.append(self._x)
         if self._pending_trial is not None:
             extra.append(self._pending_trial)
@@ -746,17 +771,20 @@ class GuidedES:
 
     def _choose_alpha(self):
         """The alpha of the next sample: fixed, or from the rho estimate."""
-        self.current_alpha = self.alpha
-        if self.alpha == "auto":
-            k = self._guide.rank
-            if self._rho_estimator.n_pairs_seen < AUTO_WARMUP:
-                alpha = AUTO_ALPHA_START
-            else:
-                alpha, _ = auto_hyperparameters(
-                    self.rho, self.n, k, self.n_pairs, alpha_min=AUTO_ALPHA_MIN,
-                    outside_share=AUTO_OUTSIDE_SHARE, keep_guide=AUTO_KEEP_GUIDE)
-            self.current_alpha = alpha
+        self.current_alpha = self._alpha_now()
         return self.current_alpha
+
+    def _alpha_now(self):
+        """The alpha the next sample would be drawn with (no state change)."""
+        if self.alpha != "auto":
+            return self.alpha
+        if self._rho_estimator.n_pairs_seen < AUTO_WARMUP:
+            return AUTO_ALPHA_START
+        alpha, _ = auto_hyperparameters(
+            self.rho, self.n, self._guide.rank, self.n_pairs,
+            alpha_min=AUTO_ALPHA_MIN, outside_share=AUTO_OUTSIDE_SHARE,
+            keep_guide=AUTO_KEEP_GUIDE)
+        return alpha
 
     def tell(self, values, surrogate_grad=None):
         """Make one update from the values at the points of the last `ask`.
@@ -788,8 +816,8 @@ class GuidedES:
         if surrogate_grad is not None:
             surrogate_grad = check_vector(surrogate_grad, "surrogate_grad", self.n)
         eps, _, alpha, w_sq, k = self._pending
-        with_centre = self.evaluates_centre
         trial = self._pending_trial
+        with_centre = self._asks_centre(trial is not None)
         f_centre = f[2 * self.n_pairs] if with_centre else self._centre_value
         f_trial = None if trial is None else f[-1]
         f = f[:2 * self.n_pairs]
@@ -1076,8 +1104,14 @@ class GuidedES:
             self._tiny_run = self._flat_run = 0
             self.converged = None
         else:
+            # not even below the centre: too long; below it but short of
+            # what the step promises: too short to compete with the step
             if not f_trial < reference:
                 self._trial_length *= 0.5
+            else:
+                # below the centre but short of what the step promises: at
+                # least as long as the step next time
+                self._trial_length = max(self._trial_length, self.step_norm)
             self._trial_gap = min(2 * self._trial_gap, AUTO_TRIAL_MAX_GAP)
         self._trial_next = self.nit + self._trial_gap
 
@@ -1091,6 +1125,6 @@ class GuidedES:
         return self.current_beta
 
     def _check_values(self, values):
-        rows = (2 * self.n_pairs + self.evaluates_centre
-                + (self._pending_trial is not None))
+        with_trial = self._pending_trial is not None
+        rows = 2 * self.n_pairs + self._asks_centre(with_trial) + with_trial
         return check_values(values, "values", (rows,))

@@ -153,7 +153,9 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
         iterations) while they fail, a point along the moving average of the
         recent surrogate gradients, with a length of its own learnt from
         success (one more evaluation), and move there when it beats the
-        step (see `GuidedES`). None: on with ``step='auto'``.
+        step (see `GuidedES`). None: on with ``step='auto'`` and no
+        `bounds` (with bounds the centre is evaluated at every iteration, and
+        a trial would be a second extra evaluation).
     maxiter : int, optional
         Maximum number of iterations. Default 10,000, or unlimited when only
         `maxfev` is given.

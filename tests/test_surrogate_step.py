@@ -12,16 +12,99 @@ def sphere(x):
     return 0.5 * float(x @ x)
 
 
-def test_first_ask_adds_the_centre_and_the_trial_point():
+def test_the_first_ask_evaluates_the_centre_and_the_next_a_trial():
     es = GuidedES(np.ones(4), sigma=0.1, metric="none", rng=0)
     es.add_surrogate_grad(np.array([2.0, 0.0, 0.0, 0.0]))
+    assert es.evaluates_centre and not es.evaluates_trial
     points = es.ask()
-    assert es.evaluates_centre and es.evaluates_trial
-    assert points.shape == (2 * 2 + 2, 4)
+    assert points.shape == (2 * 2 + 1, 4)
     np.testing.assert_array_equal(points[4], np.ones(4))
-    # a first trial as long as sigma, along the (unit) surrogate
-    np.testing.assert_allclose(points[5], [0.9, 1.0, 1.0, 1.0], rtol=0, atol=1e-15)
+    es.tell([sphere(p) for p in points])
+    es.add_surrogate_grad(np.array([3.0, 0.0, 0.0, 0.0]))
+    # a step was taken: its value is estimated, and the trial comes now
+    assert es.evaluates_trial and not es.evaluates_centre
+    x, sigma, m = es.x, es.sigma, es._guide_average
+    points = es.ask()
+    assert points.shape == (2 * 2 + 1, 4)
+    # a first trial as long as sigma, along the (unit) moving average of the
+    # guiding directions
+    np.testing.assert_allclose(points[4], x - sigma * m / np.linalg.norm(m),
+                               rtol=0, atol=1e-15)
     np.testing.assert_array_equal(es.ask(), points)    # asked again: the same
+
+
+_H = np.diag(np.logspace(0, 2, 30))
+_BIAS = np.random.default_rng(4).standard_normal(30)
+
+
+def _quadratic(x):
+    return 0.5 * float(x @ _H @ x)
+
+
+def _biased(x):
+    g = _H @ x
+    return g + 0.3 * np.linalg.norm(g) * _BIAS
+
+
+def _judged_trials(es, f, surrogate, iterations):
+    """Run `es`; for each trial judged: (taken, below the centre, length
+    before, length after, rows asked, rows predicted before the ask)."""
+    out = []
+    for _ in range(iterations):
+        es.add_surrogate_grad(surrogate(es.x))
+        predicted = (2 * es.n_pairs + es.evaluates_centre + es.evaluates_trial)
+        length = es.sigma if es._trial_length is None else es._trial_length
+        trial = es._next_trial()
+        points = es.ask()
+        es.tell([f(p) for p in points])
+        if trial is not None:
+            taken = np.array_equal(es.x, trial)
+            below = f(trial) < es._trial_reference[0]
+            out.append((taken, below, length, es._trial_length, len(points),
+                        predicted, es.step_norm))
+        else:
+            out.append((None, None, None, None, len(points), predicted, None))
+    return out
+
+
+@pytest.mark.parametrize("metric", ["none", "full"])
+def test_one_extra_evaluation_per_iteration_at_most(metric):
+    es = GuidedES(np.ones(30), sigma=0.1, metric=metric, rng=0)
+    runs = _judged_trials(es, _quadratic, _biased, 300)
+    rows = np.array([r[4] for r in runs])
+    assert rows.max() == 2 * es.n_pairs + 1
+    np.testing.assert_array_equal(rows, [r[5] for r in runs])   # as predicted
+    assert sum(r[0] is not None for r in runs) >= 20      # trials were made
+    assert es.n_surrogate_steps >= 2
+
+
+def test_the_trial_length_doubles_when_taken_grows_when_short_halves_uphill():
+    es = GuidedES(np.ones(30), sigma=0.1, metric="none", rng=0)
+    runs = [r for r in _judged_trials(es, _quadratic, _H.__matmul__, 300)
+            if r[0] is not None]
+    kinds = set()
+    for taken, below, before, after, _, _, step in runs:
+        if taken:
+            assert after == 2 * before
+        elif below:          # short of the step: at least the step's length
+            assert after == max(before, step)
+        else:
+            assert after == 0.5 * before
+        kinds.add("taken" if taken else "short" if below else "uphill")
+    assert kinds == {"taken", "short", "uphill"}
+
+
+def test_bounds_turn_the_default_off_and_true_keeps_it():
+    bounds = [(-5.0, 5.0)] * 4
+    assert not GuidedES(np.ones(4), bounds=bounds).surrogate_step
+    es = GuidedES(np.ones(4), bounds=bounds, surrogate_step=True, rng=0)
+    es.add_surrogate_grad(np.ones(4))
+    es.tell([sphere(p) for p in es.ask()])
+    es.add_surrogate_grad(es.x)
+    # with bounds the centre is evaluated at every iteration; an explicit
+    # surrogate_step=True adds the trial beside it
+    assert es.evaluates_centre and es.evaluates_trial
+    assert es.ask().shape == (2 * 2 + 2, 4)
 
 
 def test_no_trial_without_a_surrogate_or_when_off():
@@ -32,62 +115,81 @@ def test_no_trial_without_a_surrogate_or_when_off():
     assert not off.evaluates_trial and off.ask().shape == (5, 4)
 
 
-def test_a_trial_that_beats_the_step_moves_the_centre():
-    es = GuidedES(np.ones(4), sigma=0.1, metric="none", rng=0)
-    es.add_surrogate_grad(np.ones(4))
+def _first_iteration(es, g):
+    """The first iteration, which evaluates the centre and makes no trial."""
+    es.add_surrogate_grad(g)
     points = es.ask()
+    assert not es.evaluates_trial
     es.tell([sphere(p) for p in points])
-    trial = points[-1]
+
+
+def test_a_trial_taken_moves_the_centre_and_its_value_is_known():
+    es = GuidedES(np.ones(30), sigma=0.1, metric="none", rng=0)
+    for _ in range(50):
+        es.add_surrogate_grad(_H @ es.x)
+        length = es.sigma if es._trial_length is None else es._trial_length
+        trial = es._next_trial()
+        points = es.ask()
+        es.tell([_quadratic(p) for p in points])
+        if es.n_surrogate_steps:
+            break
+    assert es.n_surrogate_steps == 1
+    np.testing.assert_array_equal(points[-1], trial)
     np.testing.assert_array_equal(es.x, trial)
-    assert es.centre_value == sphere(trial)
-    assert es.n_surrogate_steps == 1 and es.nfev == 6
+    assert es.centre_value == _quadratic(trial)
     # the value at the new centre is known: no centre row next time, and
-    # the trial is twice as long
-    es.add_surrogate_grad(es.x)
+    # the next trial is twice as long
+    es.add_surrogate_grad(_H @ es.x)
     points = es.ask()
-    assert not es.evaluates_centre and points.shape == (5, 4)
-    step = np.linalg.norm(points[-1] - es.x)
-    assert step == pytest.approx(0.2, rel=1e-12)
+    assert not es.evaluates_centre and es.evaluates_trial
+    assert points.shape == (5, 30)
+    assert np.linalg.norm(points[-1] - es.x) == pytest.approx(2 * length, rel=1e-12)
 
 
 def test_a_trial_uphill_halves_and_waits_longer():
     es = GuidedES(np.ones(4), sigma=0.1, metric="none", rng=0)
-    es.add_surrogate_grad(-np.ones(4))                  # points uphill
+    _first_iteration(es, -np.ones(4))                  # points uphill
+    es.add_surrogate_grad(-es.x)
+    length = es.sigma
     points = es.ask()
+    assert es.evaluates_trial
     es.tell([sphere(p) for p in points])
     assert es.n_surrogate_steps == 0
     assert not np.array_equal(es.x, points[-1])
-    # the next trial waits two iterations, at half the length
+    assert es._trial_length == 0.5 * length
+    # the next trial waits two iterations
     assert not es.evaluates_trial
     es.add_surrogate_grad(-es.x)
     es.tell([sphere(p) for p in es.ask()])
     assert es.evaluates_trial
-    es.add_surrogate_grad(-es.x)
-    points = es.ask()
-    assert np.linalg.norm(points[-1] - es.x) == pytest.approx(0.05, rel=1e-12)
 
 
 def test_nan_at_the_trial_point_is_a_failure():
     es = GuidedES(np.ones(4), sigma=0.1, metric="none", rng=0)
-    es.add_surrogate_grad(np.ones(4))
+    _first_iteration(es, np.ones(4))
+    es.add_surrogate_grad(es.x)
+    length = es.sigma
     points = es.ask()
+    assert es.evaluates_trial
     values = [sphere(p) for p in points]
     values[-1] = np.nan
     es.tell(values)
     assert es.n_surrogate_steps == 0 and np.all(np.isfinite(es.x))
-    assert es._trial_length == pytest.approx(0.05)
+    assert es._trial_length == 0.5 * length
 
 
 def test_wrong_number_of_values_leaves_the_state_as_it_was():
     es = GuidedES(np.ones(4), sigma=0.1, metric="none", rng=0)
-    es.add_surrogate_grad(np.ones(4))
+    _first_iteration(es, np.ones(4))
+    es.add_surrogate_grad(es.x)
     points = es.ask()
+    assert es.evaluates_trial
     before = pickle.dumps(es)
     with pytest.raises(ValueError, match="values"):
         es.tell([sphere(p) for p in points[:-1]])     # the trial's value missing
     assert pickle.dumps(es) == before
     es.tell([sphere(p) for p in points])
-    assert es.nit == 1
+    assert es.nit == 2
 
 
 def test_argument_checks():
