@@ -232,13 +232,16 @@ class GuidedES:
     blind to.
 
     **Surrogate step (``surrogate_step``, on by default with
-    ``step='auto'``).** With surrogate gradients, an iteration may also
-    evaluate ``x - r m / |m|``, ``m`` the moving average of the unit
-    guiding directions: if ``f`` there is below the centre's value by more
-    than half the decrease the step promises, the centre moves there
-    instead, and ``r`` doubles; else ``r`` halves when the point was not
-    even below the centre, and the next trial waits twice as long (at
-    most 16 iterations). It follows the surrogate across plateaus that the
+    ``step='auto'`` and no bounds).** With surrogate gradients, an
+    iteration may also evaluate ``x - r m / |m|``, ``m`` the moving
+    average of the unit guiding directions: if ``f`` there is below the
+    centre's value by more than half the decrease the step promises, the
+    centre moves there instead, and ``r`` doubles; else ``r`` halves when
+    the point was not even below the centre (grows to the step's length
+    when it was below, but short), and the next trial waits twice as long
+    (at most 16 iterations). Such a trial takes the place of the centre's
+    evaluation, so that an iteration evaluates at most one point besides
+    its pairs. It follows the surrogate across plateaus that the
     pairs do not resolve (a straight-through gradient on a
     piecewise-constant objective) and along curved valleys, much as
     injected gradient steps do in CMA-ES [5]_. See
