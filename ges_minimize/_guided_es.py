@@ -1107,9 +1107,7 @@ class GuidedES:
             self._tiny_run = self._flat_run = 0
             self.converged = None
         else:
-            # not even below the centre: too long; below it but short of
-            # what the step promises: too short to compete with the step
-            if not f_trial < reference:
+            if not f_trial < reference:       # not even below the centre
                 self._trial_length *= 0.5
             else:
                 # below the centre but short of what the step promises: at
