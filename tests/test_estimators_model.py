@@ -29,6 +29,23 @@ def test_surrogate_gradient_of_linear_models_is_exact(loss, n_out):
     assert_allclose(f(theta)[1], numeric, atol=1e-6)
 
 
+@pytest.mark.parametrize("n_classes", [3, 7, 8, 12])
+def test_multiclass_log_loss_equals_its_definition(n_classes):
+    # the column-by-column reductions (fewer than 8 classes) and numpy's
+    # (8 and more) give the cross-entropy of the softmax and its gradient
+    from scipy.special import logsumexp, softmax
+    rng = np.random.default_rng(n_classes)
+    Z = 20 * rng.normal(size=(50, n_classes))
+    Y = np.eye(n_classes)[rng.integers(0, n_classes, 50)]
+    values, dZ = _model._loss_and_dZ("log_loss", Z, Y)
+    assert_allclose(values, logsumexp(Z, axis=1) - np.sum(Z * Y, axis=1),
+                    rtol=1e-12, atol=1e-12)
+    assert_allclose(dZ, softmax(Z, axis=1) - Y, rtol=1e-12, atol=1e-15)
+    for ufunc in (np.add, np.maximum):
+        assert_allclose(_model._columnwise(ufunc, Z), ufunc.reduce(Z, axis=1),
+                        rtol=1e-14, atol=1e-12)
+
+
 def test_straight_through_gradient():
     """Through one sign layer: the hard-tanh derivative replaces sign's."""
     rng = np.random.default_rng(0)

@@ -169,6 +169,17 @@ def penalty(layers, l2):
 
 
 # -- surrogate losses ------------------------------------------------------------
+def _columnwise(ufunc, M):
+    """``ufunc.reduce(M, axis=1)``: for fewer than 8 columns (where numpy
+    adds left to right; from 8 on it sums pairwise) as a loop over them."""
+    if M.shape[1] >= 8:
+        return ufunc.reduce(M, axis=1)
+    out = M[:, 0].copy()
+    for k in range(1, M.shape[1]):
+        ufunc(out, M[:, k], out=out)
+    return out
+
+
 def _loss_and_dZ(loss, Z, Y):
     """Per-sample loss and its derivative with respect to the raw output.
 
@@ -182,12 +193,15 @@ def _loss_and_dZ(loss, Z, Y):
         return values, (expit(z) - y)[:, None]
     if loss == "log_loss":
         # log-sum-exp and softmax from one exponential (scipy's functions
-        # compute it twice, with more overhead than arithmetic at this size)
-        top = Z.max(axis=1, keepdims=True)
-        E = np.exp(Z - top)
-        total = E.sum(axis=1, keepdims=True)
-        values = (top + np.log(total))[:, 0] - np.sum(Z * Y, axis=1)
-        return values, E / total - Y
+        # compute it twice, with more overhead than arithmetic at this size);
+        # the reductions over a few classes column by column, in the order
+        # numpy's would add them: several times faster than a reduction
+        # along a short last axis
+        top = _columnwise(np.maximum, Z)
+        E = np.exp(Z - top[:, None])
+        total = _columnwise(np.add, E)
+        values = top + np.log(total) - _columnwise(np.add, Z * Y)
+        return values, E / total[:, None] - Y
     if loss in ("hinge", "squared_hinge") and Z.shape[1] == 1:
         s = 2.0 * Y[:, 0] - 1.0                      # labels as -1 / +1
         margin = np.maximum(0.0, 1.0 - s * Z[:, 0])
