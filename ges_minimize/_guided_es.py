@@ -237,9 +237,9 @@ class GuidedES:
     average of the unit guiding directions: if ``f`` there is below the
     centre's value by more than half the decrease the step promises, the
     centre moves there instead, and ``r`` doubles; else ``r`` halves when
-    the point was not even below the centre (grows to the step's length
-    when it was below, but short), and the next trial waits twice as long
-    (at most 16 iterations). Such a trial takes the place of the centre's
+    the point was not even below the centre, and the next trial waits
+    twice as long (at most 16 iterations). The first trial is as long as
+    the last step. Such a trial takes the place of the centre's
     evaluation, so that an iteration evaluates at most one point besides
     its pairs. It follows the surrogate across plateaus that the
     pairs do not resolve (a straight-through gradient on a
@@ -645,7 +645,7 @@ class GuidedES:
             raw_eps = eps
             self._pending_trial = self._next_trial()
             if self._pending_trial is not None and self._trial_length is None:
-                self._trial_length = self.sigma
+                self._trial_length = self._next_trial_length()
             points = self._points_around(raw_eps)
             if self.bounds is not None:
                 half = self.n_pairs
@@ -676,13 +676,18 @@ class GuidedES:
         nothing from that iteration. Never when the centre is a trial point
         just taken, whose value is known (`centre_value`).
         """
-        return self._asks_centre(self.evaluates_trial)
+        return self._asks_centre()
 
-    def _asks_centre(self, with_trial):
-        """`evaluates_centre` for an ask that adds a trial point or not."""
-        return self.adaptive and self._centre_value is None and (
-            self.bounds is not None or self._exact_centre_needed
-            or (self._metric is not None and not with_trial))
+    def _asks_centre(self, with_trial=None):
+        """`evaluates_centre` for an ask that adds a trial point or not
+        (None: as `evaluates_trial` says, asked only when it matters)."""
+        if not self.adaptive or self._centre_value is not None:
+            return False
+        if self.bounds is not None or self._exact_centre_needed:
+            return True
+        if self._metric is None:
+            return False
+        return not (self.evaluates_trial if with_trial is None else with_trial)
 
     @property
     def centre_value(self):
@@ -716,12 +721,19 @@ class GuidedES:
             return None
         if not self._alpha_now() < 1:
             return None
-        length = self.sigma if self._trial_length is None else self._trial_length
         unit = self._guide_average / np.linalg.norm(self._guide_average)
-        trial = self._x - length * unit
+        trial = self._x - self._next_trial_length() * unit
         if self.bounds is not None:
             np.clip(trial, *self.bounds, out=trial)
         return None if np.array_equal(trial, self._x) else trial
+
+    def _next_trial_length(self):
+        """``r``: learnt once a trial was made; the first trial is as long
+        as the last step (``sigma`` before any), the move it competes
+        with."""
+        if self._trial_length is None:
+            return max(self.sigma, self.step_norm)
+        return self._trial_length
 
     def _wants_probe(self, k):
         """Which direction this iteration's first pair probes, if any.
@@ -1109,10 +1121,6 @@ class GuidedES:
         else:
             if not f_trial < reference:       # not even below the centre
                 self._trial_length *= 0.5
-            else:
-                # below the centre but short of what the step promises: at
-                # least as long as the step next time
-                self._trial_length = max(self._trial_length, self.step_norm)
             self._trial_gap = min(2 * self._trial_gap, AUTO_TRIAL_MAX_GAP)
         self._trial_next = self.nit + self._trial_gap
 

@@ -64,23 +64,22 @@ whose length ``eta`` is learnt from the values, never given by the user:
 - With surrogate gradients, the surrogate step: at every iteration while
   it succeeds, one more point is evaluated, ``x - r m / |m|``, where ``m``
   is the moving average of the unit guiding directions (the one the probe
-  pair measures) and ``r`` a length of its own, starting at ``sigma``.
-  When ``f`` there is lower than the centre's value by more than half the
-  decrease the step just made promises (the step's slope over two, the
-  decrease of an exact line search on a parabola), the centre moves to
-  that point instead of taking the step, ``r`` doubles, and ``sigma``
-  follows the length of that move as it follows a step's. Otherwise the
-  step stands; ``r`` halves if the trial was not even lower than the
-  centre, and grows to at least the step's length if it was lower but
-  short of the step's promise; the next trial waits twice as many
-  iterations as the last one, up to ``AUTO_TRIAL_MAX_GAP``, so a useless
-  surrogate costs about one evaluation in 16 iterations. The value at a
-  point taken is known, so the next iteration compares its step with
-  ``f`` itself there. An iteration evaluates at most one point besides
-  its pairs: the first iteration and the one after a step taken back
-  evaluate the centre and make no trial, and while a metric is learnt a
-  trial takes the centre's place (the pairs' mean then stands in for
-  ``f`` at the centre, and the metric learns nothing from that
+  pair measures) and ``r`` a length of its own, starting at the length of
+  the last step (the move it competes with). When ``f`` there is lower
+  than the centre's value by more than half the decrease the step just
+  made promises (the step's slope over two, the decrease of an exact line
+  search on a parabola), the centre moves to that point instead of taking
+  the step, ``r`` doubles, and ``sigma`` follows the length of that move
+  as it follows a step's. Otherwise the step stands, and ``r`` halves if
+  the trial was not even lower than the centre; the next trial waits
+  twice as many iterations as the last one, up to ``AUTO_TRIAL_MAX_GAP``,
+  so a useless surrogate costs about one evaluation in 16 iterations. The
+  value at a point taken is known, so the next iteration compares its
+  step with ``f`` itself there. An iteration evaluates at most one point
+  besides its pairs: the first iteration and the one after a step taken
+  back evaluate the centre and make no trial, and while a metric is
+  learnt a trial takes the centre's place (the pairs' mean then stands in
+  for ``f`` at the centre, and the metric learns nothing from that
   iteration). With bounds, where the centre is evaluated at every
   iteration, the surrogate step is off unless asked for.
   This is the injection of an external candidate into an evolution
