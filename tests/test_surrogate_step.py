@@ -62,9 +62,9 @@ def _judged_trials(es, f, surrogate, iterations):
             taken = np.array_equal(es.x, trial)
             below = f(trial) < es._trial_reference[0]
             out.append((taken, below, length, es._trial_length, len(points),
-                        predicted, es.step_norm))
+                        predicted))
         else:
-            out.append((None, None, None, None, len(points), predicted, None))
+            out.append((None, None, None, None, len(points), predicted))
     return out
 
 
@@ -84,7 +84,7 @@ def test_the_trial_length_doubles_when_taken_and_halves_uphill():
     runs = [r for r in _judged_trials(es, _quadratic, _H.__matmul__, 300)
             if r[0] is not None]
     kinds = set()
-    for taken, below, before, after, _, _, _ in runs:
+    for taken, below, before, after, _, _ in runs:
         if taken:
             assert after == 2 * before
         elif below:                     # short of the step's promise
