@@ -346,3 +346,19 @@ def test_a_partial_run_does_not_overwrite_the_full_report():
                            "'/nonexistent/results.pkl'; r.main(['--only', 'alpha'])"],
                           cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "lack the families" in proc.stderr
+
+
+def test_development_script_options_table_and_arguments():
+    from benchmarks import development as D
+    assert D._options(["alpha='auto'", "n_pairs=4"]) == {"alpha": "auto", "n_pairs": 4}
+    with pytest.raises(SystemExit, match="key=value"):
+        D._options(["alpha"])
+    with pytest.raises(SystemExit, match="not a Python literal"):
+        D._options(["alpha=auto"])
+    rows = [("paper", 100, 1e-3, 50, 10, 2), ("paper", 101, 3e-3, 60, 10, 6)]
+    line = D.table(rows, ["paper"])
+    assert "median      0.002" in line and "5.00 6.00" in line and "status 26" in line
+    with pytest.raises(SystemExit):
+        D.main(["nope"])
+    with pytest.raises(SystemExit):
+        D.main(["--seed0", "0"])
