@@ -643,7 +643,7 @@ class GuidedES:
             if self._masked_ask:
                 eps[:, self._blocked] = 0.0   # coordinates held on a bound
             raw_eps = eps
-            self._pending_trial = self._next_trial()
+            self._pending_trial = self._next_trial(alpha)
             if self._pending_trial is not None and self._trial_length is None:
                 self._trial_length = self._next_trial_length()
             points = self._points_around(raw_eps)
@@ -711,15 +711,15 @@ class GuidedES:
             return self._pending_trial is not None
         return self._next_trial() is not None
 
-    def _next_trial(self):
+    def _next_trial(self, alpha=None):
         """The trial point the next `ask` adds, or None (see
-        `evaluates_trial`)."""
+        `evaluates_trial`); `alpha` that ask's, if already chosen."""
         if not (self.surrogate_step and self.nit >= self._trial_next
                 and self._surrogate_seen and self._guide_average is not None):
             return None
         if self._centre_value is None and self._exact_centre_needed:
             return None
-        if not self._alpha_now() < 1:
+        if not (self._alpha_now() if alpha is None else alpha) < 1:
             return None
         unit = self._guide_average / np.linalg.norm(self._guide_average)
         trial = self._x - self._next_trial_length() * unit
