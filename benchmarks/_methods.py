@@ -308,7 +308,12 @@ def run_sges(problem, budget, seed):
 
 
 # -- the tables ----------------------------------------------------------------
-def method_table(kind):
+#: Library rows that only some families run (their spec's ``extra``).
+NONMONOTONE_WINDOW = 30
+EXTRA_LABELS = {"nonmonotone": f"Guided ES, nonmonotone={NONMONOTONE_WINDOW}"}
+
+
+def method_table(kind, extra=()):
     """The methods for a family, in report order.
 
     Parameters
@@ -320,7 +325,19 @@ def method_table(kind):
         (``alpha=1``); ``"alpha"``: the defaults, ``alpha='auto'`` and fixed
         alphas; ``"rescaling"``: the rescaling grid (the library's
         defaults and CMA-ES with ``gradf`` only).
+    extra : sequence of str
+        Keys of `EXTRA_LABELS`: library rows added after the defaults
+        (``"nonmonotone"``: non-monotone acceptance over the last 30
+        centres, the option suggested for piecewise-constant objectives).
     """
+    p = functools.partial
+    table = _method_table(kind)
+    extras = {"nonmonotone": Method("nonmonotone", EXTRA_LABELS["nonmonotone"], "library",
+                                    CENTRE, p(run_library, nonmonotone=NONMONOTONE_WINDOW))}
+    return table[:1] + [extras[key] for key in extra] + table[1:]
+
+
+def _method_table(kind):
     p = functools.partial
     lib_defaults = Method("defaults", "Guided ES, library defaults", "library", CENTRE,
                           run_library)

@@ -41,7 +41,7 @@ from threadpoolctl import threadpool_limits
 
 from . import _families as F
 from . import _report
-from ._methods import PAPER, RECORD_EVERY, Trace, method_table
+from ._methods import EXTRA_LABELS, PAPER, RECORD_EVERY, Trace, method_table
 from ._profile import data_profile
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -81,7 +81,7 @@ def _spec(quick):
                 seeds=1, budget=500, scalings=SCALINGS),
             signnet=dict(kind="surrogate", problems=[("sign network", "signnet",
                                                        dict(hidden=4, n_samples=200))],
-                         seeds=1, budget=300, scalings=SCALINGS[:1]),
+                         seeds=1, budget=300, scalings=SCALINGS[:1], extra=("nonmonotone",)),
             unrolled=dict(kind="surrogate", problems=[("unrolled", "unrolled", {})],
                           seeds=1, budget=100, scalings=SCALINGS[:1]),
             attack=dict(kind="surrogate", images=2, budget=60, seeds=1,
@@ -111,7 +111,7 @@ def _spec(quick):
             scaled_seeds=3, scaled_caps=dict(ngopt=1)),
         signnet=dict(kind="surrogate", problems=[("sign network", "signnet", dict(hidden=32))],
                      seeds=3, budget=5_000, scalings=SCALINGS[:1],
-                     caps=dict(cma=1, cma_grad=1, ngopt=1)),
+                     caps=dict(cma=1, cma_grad=1, ngopt=1), extra=("nonmonotone",)),
         unrolled=dict(kind="surrogate", problems=[("unrolled", "unrolled", {})],
                       seeds=5, budget=2_000, scalings=SCALINGS[:1], caps=dict(ngopt=3)),
         attack=dict(kind="surrogate", images=10, budget=400, seeds=1, scalings=SCALINGS[:1]),
@@ -194,7 +194,7 @@ def _jobs(family, spec):
                     for i in F.correctly_classified(spec["images"])]
     else:
         problems = spec["problems"]
-    methods = method_table(spec["kind"])
+    methods = method_table(spec["kind"], spec.get("extra", ()))
     jobs = []
     for label, factory, kwargs in problems:
         for c, s in spec["scalings"]:
@@ -264,7 +264,7 @@ def _methods_in(runs, kind):
     seen = {}
     for r in runs:
         seen.setdefault(r["label"], r)
-    order = {m.label: i for i, m in enumerate(method_table(kind))}
+    order = {m.label: i for i, m in enumerate(method_table(kind, EXTRA_LABELS))}
     return sorted(seen.values(), key=lambda r: order.get(r["label"], 99))
 
 
@@ -630,7 +630,8 @@ def write_report(results, out_dir):
         "else ('library defaults'); 'paper settings' passes "
         + ", ".join(f"{k}={v!r}" for k, v in PAPER.items())
         + " (vanilla ES the same with alpha=1.0 and no surrogate); \"alpha='auto'\" passes "
-        "only that. Peers that need an initial step size get one rule for every problem: "
+        "only that, and 'nonmonotone=30' (the option suggested for piecewise-constant "
+        "objectives, on the sign network only) only that. Peers that need an initial step size get one rule for every problem: "
         "sigma0 = x_scale / 10, x_scale being the family's stated per-coordinate size of "
         "x0 - x* (CMA-ES's sigma0, NGOpt's mutation sigma, SGES's sigma); Adam on the "
         "surrogate uses lr = sigma0 / 10 (betas 0.9, 0.999, eps 1e-8); P-RGF and SGES "

@@ -163,6 +163,17 @@ class GuidedES:
         `bounds` (with bounds the centre is evaluated at every iteration,
         and a trial would be a second extra evaluation); True needs
         ``step='auto'``.
+    nonmonotone : int, default 1
+        In the adaptive mode, how many of the latest centres a step (or a
+        trial point along the surrogate) is judged against: it is kept if
+        ``f`` there is not above the largest of their values, the
+        non-monotone rule of Grippo, Lampariello and Lucidi [6]_. 1 keeps
+        only steps that do not raise ``f``, which the step length's
+        adaptation relies on for smooth problems; about 30 lets a
+        piecewise-constant objective with a straight-through surrogate (a
+        network with sign activations) follow the surrogate through the
+        rises that its moves cause (see Notes). Values above 1 need
+        ``step='auto'``.
 
     Attributes
     ----------
@@ -246,6 +257,19 @@ class GuidedES:
     piecewise-constant objective) and along curved valleys, much as
     injected gradient steps do in CMA-ES [5]_. See
     `ges_minimize._stepsize` for the details and the references.
+
+    **Non-monotone acceptance (``nonmonotone``).** By default a step after
+    which ``f`` rose is taken back. With ``nonmonotone=M``, a step or a
+    trial point is kept unless ``f`` there is above the largest value of
+    the last ``M`` centres, so ``f`` at the centre may rise for a while but
+    never above its value ``M`` centres earlier, and the run still cannot
+    diverge; the point returned by `minimize_guided_es` is then the best
+    centre of the run. On a network with sign activations the loss is flat
+    in the first layer's weights between the jumps: moves along the
+    straight-through gradient first raise the loss and pay off only once
+    the other weights have followed, which the monotone rule never lets
+    happen. On smooth problems the rule costs much (the step length's
+    adaptation learns from the steps taken back), so it is off by default.
 
     **Metric (``metric='full'``, the default for n <= 200).** Each pair
     and the centre give the curvature of ``f`` along the pair's direction,
@@ -363,6 +387,9 @@ class GuidedES:
        strategy", PPSN 2020. arXiv:2003.13256.
     .. [5] N. Hansen, "Injecting external solutions into CMA-ES", 2011.
        arXiv:1110.4181.
+    .. [6] L. Grippo, F. Lampariello and S. Lucidi, "A nonmonotone line
+       search technique for Newton's method", SIAM Journal on Numerical
+       Analysis 23(4), 707-716, 1986.
 
     Examples
     --------
@@ -381,7 +408,7 @@ class GuidedES:
     def __init__(self, x0, *, sigma=0.1, alpha=None, beta=2.0, n_pairs=None,
                  subspace_dim=None, step=None, learning_rate=None, bounds=None,
                  self_guided=None, rng=None, estimate_rho=None, metric=None,
-                 surrogate_step=None):
+                 surrogate_step=None, nonmonotone=1):
         x = check_x0(x0)
         n = x.size
         self.n = n
@@ -539,6 +566,15 @@ class GuidedES:
         self._pending_trial = None
         self._trial_reference = None
         self._centre_value = None
+        # the values of the latest centres, the largest of which a step
+        # may reach (non-monotone acceptance)
+        nonmonotone = check_int(nonmonotone, "nonmonotone", low=1)
+        if nonmonotone > 1 and not self.adaptive:
+            raise ValueError(
+                f"nonmonotone={nonmonotone} needs step='auto', got "
+                f"step={step!r:.80}")
+        self.nonmonotone = nonmonotone
+        self._window = []
 
     def __setstate__(self, state):
         # objects pickled before the surrogate step existed resume as they
@@ -548,6 +584,9 @@ class GuidedES:
                          _surrogate_seen=False, _trial_length=None,
                          _trial_gap=1, _trial_next=0, _pending_trial=None,
                          _trial_reference=None, _centre_value=None)
+        # ... and before non-monotone acceptance, monotone
+        if "nonmonotone" not in state:
+            state.update(nonmonotone=1, _window=[])
         self.__dict__.update(state)
 
     # -- state -------------------------------------------------------------
@@ -1010,7 +1049,9 @@ class GuidedES:
                 self._step_curvature = (delta_last,
                                         2.0 * (f_here - f_before - slope))
             factor = min(max(tau, 1.0 / AUTO_MAX_FACTOR), AUTO_MAX_FACTOR)
-            if not f_here <= f_before:
+            ceiling = (f_before if self.nonmonotone == 1
+                       else max(self._window + [f_before]))
+            if not f_here <= ceiling:
                 # the step made f worse: take it back, shorter next time
                 self._trial_reference = (f_before, 0.0)
                 self._eta *= factor
@@ -1022,7 +1063,9 @@ class GuidedES:
                                      self._search_length(delta_last) * factor)
                 self.step_norm = float(np.linalg.norm(delta_last))
                 return None
-        self._trial_reference = (f_here, 0.0)
+        self._window = self._remember(f_here)
+        ceiling = self._window[0] if self.nonmonotone == 1 else max(self._window)
+        self._trial_reference = (ceiling, 0.0)
         if not resolved(f_plus, f_minus).any() or norm_u == 0:
             # the values do not resolve this scale: search wider
             self._flat_run += 1
@@ -1074,7 +1117,7 @@ class GuidedES:
                 "the adaptive step overflowed: the objective's values or "
                 "their differences exceed the floating-point range")
         self._last_step = (slope, delta, f_here, self._x, exact)
-        self._trial_reference = (f_here, 0.5 * slope)
+        self._trial_reference = (ceiling, 0.5 * slope)
         if length > 0:
             unit = delta / length
             self._step_path = (unit if self._step_path is None else
@@ -1091,6 +1134,11 @@ class GuidedES:
         elif self._tiny_run >= AUTO_FLAT_ITERATIONS:
             self.converged = "step"
         return u
+
+    def _remember(self, value):
+        """The window of the latest centres' values with `value` added (a
+        new list: `tell` restores the state after an error)."""
+        return (self._window + [value])[-self.nonmonotone:]
 
     def _judge_trial(self, trial, f_trial, centre, sigma, step_path):
         """The surrogate step (see `ges_minimize._stepsize`): move to the
@@ -1110,6 +1158,7 @@ class GuidedES:
             # there to find what the guide misses)
             self._step_path = step_path
             self._centre_value = float(f_trial)
+            self._window = self._remember(self._centre_value)
             self._exact_centre_needed = False
             self._trial_length *= 2.0
             self._trial_gap = 1

@@ -76,7 +76,8 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
                        sigma=0.1, alpha=None, beta=2.0, n_pairs=None,
                        subspace_dim=None, step=None, learning_rate=None,
                        self_guided=None, estimate_rho=None, metric=None,
-                       surrogate_step=None, maxiter=None, maxfev=None,
+                       surrogate_step=None, nonmonotone=1, maxiter=None,
+                       maxfev=None,
                        maxtime=None, ftarget=None, ftol=None, xtol=None,
                        patience=100, tol=None, bounds=None,
                        callback=None, rng=None, disp=False, n_jobs=None,
@@ -156,6 +157,15 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
         step (see `GuidedES`). None: on with ``step='auto'`` and no
         `bounds` (with bounds the centre is evaluated at every iteration, and
         a trial would be a second extra evaluation).
+    nonmonotone : int, default 1
+        With ``step='auto'``: a step (or a trial point) is kept unless ``f``
+        there is above the largest value of the last `nonmonotone` centres
+        (Grippo et al. 1986); 1 keeps only steps that do not raise ``f``.
+        About 30 suits piecewise-constant objectives with a
+        straight-through surrogate, such as networks with sign activations;
+        it costs much on smooth problems (see `GuidedES`). Above 1, ``x``
+        is the lower of the last centre and the best one by the estimates
+        (both evaluated, counted in ``nfev``).
     maxiter : int, optional
         Maximum number of iterations. Default 10,000, or unlimited when only
         `maxfev` is given.
@@ -399,7 +409,8 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
                   subspace_dim=subspace_dim, step=step,
                   learning_rate=learning_rate, bounds=bounds,
                   self_guided=self_guided, rng=rng, estimate_rho=estimate_rho,
-                  metric=metric, surrogate_step=surrogate_step)
+                  metric=metric, surrogate_step=surrogate_step,
+                  nonmonotone=nonmonotone)
     call_back = _wrap_callback(callback)
     identity = _run_identity(
         es, rng, x0=es.x, sigma=sigma, alpha=alpha, beta=beta,
@@ -439,7 +450,8 @@ def _final_point(loop, status):
 
     The last centre, unless the run diverged (then the best centre by the
     estimates) or, in the adaptive mode, unless the last centre turns out
-    worse than the one before its step (then whichever of the two is lower).
+    worse than the one before its step, or, with non-monotone acceptance,
+    than the best centre by the estimates (then whichever is lowest).
     """
     es = loop.es
     if status == Status.DIVERGED:
@@ -447,12 +459,19 @@ def _final_point(loop, status):
         return x, loop.value_at(x)
     x = es.x
     f_x = loop.value_at(x)
+    others = []
     last = es._last_step if es.adaptive else None
     if last is not None and not f_x <= last[2]:
-        x_before = last[3].copy()
-        f_before = loop.value_at(x_before)
-        if f_before < f_x or not np.isfinite(f_x):
-            return x_before, f_before
+        others.append(last[3])
+    if es.adaptive and es.nonmonotone > 1:
+        others.append(es.x_best)      # the centre may have risen since
+    for other in others:
+        if np.array_equal(other, x):
+            continue
+        other = other.copy()
+        f_other = loop.value_at(other)
+        if f_other < f_x or not np.isfinite(f_x):
+            x, f_x = other, f_other
     return x, f_x
 
 
@@ -603,9 +622,10 @@ def _budget_test(loop, limits, start):
     if es.nit >= limits.maxiter:
         return Status.MAXITER
     # evaluations kept for the end: the final point and, in the adaptive
-    # mode, possibly the centre before the last step; and one for f at the
-    # centre if the callback reads it or ftarget may need it
-    final = 2 if es.adaptive else 1
+    # mode, possibly the centre before the last step (and the best centre,
+    # with non-monotone acceptance); and one for f at the centre if the
+    # callback reads it or ftarget may need it
+    final = 1 + es.adaptive + (es.adaptive and es.nonmonotone > 1)
     centre_checks = limits.ftarget is not None and not loop.fun_and_grad
     reserve = final + (loop.callback_reads_fun or centre_checks)
     if (limits.maxfev is not None
@@ -724,7 +744,7 @@ class _Checkpoint:
                 f"reads version {self.VERSION}")
         saved = content["identity"]
         for name, value in self.identity.items():
-            old = saved.get(name, "<absent>")
+            old = saved.get(name, _ABSENT.get(name, "<absent>"))
             if not _same(old, value):
                 raise ValueError(
                     f"checkpoint={self.path!r} was written by a different "
@@ -732,6 +752,10 @@ class _Checkpoint:
                     f"{_short(value)} here; give the same x0 and options to "
                     "resume, or another checkpoint path to start afresh")
         return _Saved(content)
+
+
+#: Options of checkpoints written before they existed, as those runs had them.
+_ABSENT = {"nonmonotone": 1}
 
 
 class _Saved:
@@ -766,7 +790,7 @@ def _run_identity(es, rng, **options):
         bounds=options["bounds"], patience=options["patience"],
         surrogate=options["surrogate"], vectorized=options["vectorized"],
         metric=es.metric,     # after bounds, which it follows from by default
-        surrogate_step=es.surrogate_step,
+        surrogate_step=es.surrogate_step, nonmonotone=es.nonmonotone,
         rng=None if rng is None else copy.deepcopy(es.rng.bit_generator.state))
     return identity
 

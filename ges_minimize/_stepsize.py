@@ -21,7 +21,10 @@ whose length ``eta`` is learnt from the values, never given by the user:
 - A step after which the estimate of ``f`` rose is taken back: the centre
   returns to where it was (the pairs drawn around the rejected centre are
   not used) and ``eta`` shrinks. The centre's estimated value therefore
-  never increases, and the run cannot diverge. At the first iteration and
+  never increases, and the run cannot diverge. (With ``nonmonotone=M``
+  a step is taken back only when the estimate rose above the largest
+  value of the last ``M`` centres, the non-monotone rule of Grippo,
+  Lampariello and Lucidi, and the run still cannot diverge.) At the first iteration and
   after a step taken back, ``f`` itself is evaluated at the centre (one
   extra evaluation): an estimate made with a ``sigma`` much larger than the
   problem's scale overstates ``f`` by ``O(sigma^2)`` and could let a bad

@@ -56,6 +56,7 @@ def failing_after(calls, fun):
     dict(jac=True),
     dict(surrogate_grad=biased, bounds=[(-1, 0.8)] * 4, xtol=1e-12, patience=12),
     dict(self_guided=True, ftarget=1e-4),
+    dict(surrogate_grad=biased, nonmonotone=8),
 ])
 @pytest.mark.parametrize("every", [1, 7])
 def test_resume_after_an_exception_repeats_the_uninterrupted_run(tmp_path, kwargs, every):
@@ -112,6 +113,7 @@ def test_a_larger_maxiter_continues_a_finished_run(tmp_path):
     (dict(step="sgd"), "step"),
     (dict(patience=7), "patience"),
     (dict(bounds=[(-5, 5)] * 4), "bounds"),
+    (dict(nonmonotone=5), "nonmonotone"),
 ])
 def test_a_checkpoint_of_another_run_is_refused_by_name(tmp_path, change, name):
     path = tmp_path / "run.ckpt"

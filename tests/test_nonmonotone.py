@@ -1,0 +1,144 @@
+"""Non-monotone acceptance in the adaptive mode (``nonmonotone``)."""
+
+import pickle
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from ges_minimize import GuidedES, minimize_guided_es
+
+
+def rosenbrock(x):
+    return float(np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2))
+
+
+def rosenbrock_grad(x):
+    g = np.zeros_like(x)
+    g[:-1] = -400.0 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2.0 * (1.0 - x[:-1])
+    g[1:] += 200.0 * (x[1:] - x[:-1] ** 2)
+    return g
+
+
+def biased(x):
+    g = rosenbrock_grad(x)
+    return g + 0.5 * np.linalg.norm(g) / np.sqrt(x.size)
+
+
+def run(n_iter, **kwargs):
+    es = GuidedES(np.zeros(6), sigma=0.1, rng=5, **kwargs)
+    values = []
+    for _ in range(n_iter):
+        es.add_surrogate_grad(biased(es.x))
+        es.tell([rosenbrock(p) for p in es.ask()])
+        values.append(list(es._window))
+    return es, values
+
+
+def test_the_default_is_monotone_and_one_is_the_default():
+    default, _ = run(150)
+    one, _ = run(150, nonmonotone=1)
+    assert default.nonmonotone == 1
+    assert_array_equal(one.x, default.x)
+    assert one.nfev == default.nfev and one.n_reverted == default.n_reverted
+
+
+def test_a_window_keeps_rises_but_none_above_its_largest_value():
+    es, windows = run(300, nonmonotone=6)
+    monotone, _ = run(300)
+    rises = 0
+    for before, after in zip(windows, windows[1:]):
+        assert len(after) <= 6
+        if after[:-1] == before[-len(after) + 1:] and after[-1] > before[-1]:
+            rises += 1
+    assert rises > 0
+    # the window's largest value never grows from one iteration to the next
+    # by more than the pairs' estimate can misjudge a centre taken back to
+    peaks = [max(w) for w in windows]
+    assert max(peaks[10:]) <= peaks[9] * (1 + 1e-9)
+    assert es.n_reverted < monotone.n_reverted
+    assert not np.array_equal(es.x, monotone.x)
+
+
+def test_minimize_returns_the_best_centre_and_f_there():
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return rosenbrock(x)
+
+    res = minimize_guided_es(f, np.zeros(6), biased, maxfev=1500, rng=2,
+                             nonmonotone=10)
+    assert res.fun == rosenbrock(res.x)
+    assert res.nfev == len(calls) <= 1500
+    assert res.fun < rosenbrock(np.zeros(6))
+    again = minimize_guided_es(rosenbrock, np.zeros(6), biased, maxfev=1500,
+                               rng=2, nonmonotone=10)
+    assert_array_equal(again.x, res.x)
+
+
+def test_pickle_resume_is_bit_identical():
+    full, _ = run(120, nonmonotone=7)
+    part, _ = run(50, nonmonotone=7)
+    resumed = pickle.loads(pickle.dumps(part))
+    for _ in range(70):
+        resumed.add_surrogate_grad(biased(resumed.x))
+        resumed.tell([rosenbrock(p) for p in resumed.ask()])
+    assert_array_equal(resumed.x, full.x)
+    assert resumed._window == full._window
+
+
+def test_an_error_in_tell_leaves_the_window_as_it_was():
+    es, _ = run(20, nonmonotone=4)
+    es.add_surrogate_grad(biased(es.x))
+    points = es.ask()
+    before = pickle.dumps(es)
+    with pytest.raises(ValueError, match="values"):
+        es.tell([rosenbrock(p) for p in points[:-1]])
+    assert pickle.dumps(es) == before
+
+
+def test_pickles_from_before_the_option_resume_monotone():
+    es, _ = run(5)
+    state = dict(es.__dict__)
+    del state["nonmonotone"], state["_window"]
+    old = GuidedES.__new__(GuidedES)
+    old.__setstate__(state)
+    assert old.nonmonotone == 1
+    old.add_surrogate_grad(biased(old.x))
+    old.tell([rosenbrock(p) for p in old.ask()])
+    assert old.nit == 6
+
+
+def test_old_checkpoints_resume_as_monotone_runs(tmp_path):
+    path = tmp_path / "run.ckpt"
+    kw = dict(maxiter=30, rng=4)
+    full = minimize_guided_es(rosenbrock, np.zeros(6), biased, **kw)
+    minimize_guided_es(rosenbrock, np.zeros(6), biased, checkpoint=path,
+                       **{**kw, "maxiter": 12})
+    content = pickle.loads(path.read_bytes())
+    del content["identity"]["nonmonotone"]      # as written before the option
+    path.write_bytes(pickle.dumps(content))
+    resumed = minimize_guided_es(rosenbrock, np.zeros(6), biased,
+                                 checkpoint=path, **kw)
+    assert_array_equal(resumed.x, full.x)
+    assert resumed.nfev == full.nfev
+
+
+@pytest.mark.parametrize("value, error, message", [
+    (0, ValueError, "nonmonotone must be an integer >= 1, got 0"),
+    (-3, ValueError, "nonmonotone must be an integer >= 1, got -3"),
+    (2.5, TypeError, "nonmonotone must be an integer, got 2.5"),
+    (True, TypeError, "nonmonotone must be an integer, got True"),
+])
+def test_bad_values_are_refused_by_name(value, error, message):
+    with pytest.raises(error, match=message):
+        GuidedES(np.zeros(3), nonmonotone=value)
+    with pytest.raises(error, match=message):
+        minimize_guided_es(rosenbrock, np.zeros(3), nonmonotone=value)
+
+
+def test_fixed_rate_rules_refuse_a_window():
+    with pytest.raises(ValueError, match="nonmonotone=3 needs step='auto', got step='sgd'"):
+        GuidedES(np.zeros(3), step="sgd", nonmonotone=3)
+    assert GuidedES(np.zeros(3), step="sgd", nonmonotone=1).nonmonotone == 1
