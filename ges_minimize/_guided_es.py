@@ -37,6 +37,17 @@ AUTO_BOUND_RECHECK = 10
 AUTO_SIGMA_TOL = 1e-12
 #: ... or below this fraction of the centre's largest coordinate.
 AUTO_X_PRECISION = 1e-15
+#: Window of the non-monotone run that ``nonmonotone='auto'`` restarts with.
+AUTO_RESTART_WINDOW = 30
+#: Failed trials in a row, each half as long as the one before, whose rises
+#: above the centre stay within a factor 2 of each other: ``f`` jumps at
+#: the centre along the surrogate, whatever the length.
+AUTO_JUMP_TRIALS = 4
+#: Once a jump was seen, the run also restarts when, over this many
+#: iterations, its best value fell by less than ...
+AUTO_STALL_ITERATIONS = 50
+#: ... this share of the fall from its first value.
+AUTO_STALL_SHARE = 1e-3
 
 #: alpha used by ``alpha='auto'`` until the rho estimate rests on enough pairs.
 AUTO_ALPHA_START = 0.5
@@ -163,7 +174,7 @@ class GuidedES:
         `bounds` (with bounds the centre is evaluated at every iteration,
         and a trial would be a second extra evaluation); True needs
         ``step='auto'``.
-    nonmonotone : int, default 1
+    nonmonotone : int, 'auto' or None, default None
         In the adaptive mode, how many of the latest centres a step (or a
         trial point along the surrogate) is judged against: it is kept if
         ``f`` there is not above the largest of their values, the
@@ -172,8 +183,11 @@ class GuidedES:
         adaptation relies on for smooth problems; about 30 lets a
         piecewise-constant objective with a straight-through surrogate (a
         network with sign activations) follow the surrogate through the
-        rises that its moves cause (see Notes). Values above 1 need
-        ``step='auto'``.
+        rises that its moves cause. ``'auto'`` (None, with
+        ``step='auto'``): 1, and one restart from `x0` with a window of 30
+        once the trials along the surrogate have shown that ``f`` jumps
+        and the run has stopped or stalled (see Notes). None with a
+        fixed-rate rule is 1; other values need ``step='auto'``.
 
     Attributes
     ----------
@@ -212,6 +226,8 @@ class GuidedES:
         Steps taken back by the adaptive mode (after which ``f`` rose).
     n_surrogate_steps : int
         Trial points along the surrogate that the centre moved to.
+    n_restarts : int
+        Restarts made by ``nonmonotone='auto'`` (0 or 1).
     metric : str
         ``'full'`` or ``'none'``, as resolved from the argument.
     converged : None or str
@@ -269,7 +285,17 @@ class GuidedES:
     straight-through gradient first raise the loss and pay off only once
     the other weights have followed, which the monotone rule never lets
     happen. On smooth problems the rule costs much (the step length's
-    adaptation learns from the steps taken back), so it is off by default.
+    adaptation learns from the steps taken back). So the default,
+    ``'auto'``, is monotone and watches the trials along the surrogate:
+    when four failed trials in a row, each half as long as the one before,
+    rose above the centre by amounts within a factor 2 of each other
+    (near a minimum of a smooth ``f`` the rise shrinks like the length
+    squared), ``f`` jumps along the surrogate; once the run has then
+    converged, or its best value has fallen by less than a thousandth of
+    its fall so far over 50 iterations, it starts again from `x0` with a
+    window of 30, keeping its counts and its best centre (`n_restarts`).
+    Smooth problems never show such jumps and run exactly as with
+    ``nonmonotone=1``.
 
     **Metric (``metric='full'``, the default for n <= 200).** Each pair
     and the centre give the curvature of ``f`` along the pair's direction,
@@ -408,7 +434,7 @@ class GuidedES:
     def __init__(self, x0, *, sigma=0.1, alpha=None, beta=2.0, n_pairs=None,
                  subspace_dim=None, step=None, learning_rate=None, bounds=None,
                  self_guided=None, rng=None, estimate_rho=None, metric=None,
-                 surrogate_step=None, nonmonotone=1):
+                 surrogate_step=None, nonmonotone=None):
         x = check_x0(x0)
         n = x.size
         self.n = n
@@ -568,13 +594,34 @@ class GuidedES:
         self._centre_value = None
         # the values of the latest centres, the largest of which a step
         # may reach (non-monotone acceptance)
-        nonmonotone = check_int(nonmonotone, "nonmonotone", low=1)
-        if nonmonotone > 1 and not self.adaptive:
+        if nonmonotone is None:
+            nonmonotone = "auto" if self.adaptive else 1
+        if isinstance(nonmonotone, str):
+            if nonmonotone != "auto":
+                raise ValueError(
+                    "nonmonotone must be None, 'auto' or an integer >= 1, "
+                    f"got {nonmonotone!r:.80}")
+        else:
+            nonmonotone = check_int(nonmonotone, "nonmonotone", low=1)
+        if nonmonotone != 1 and not self.adaptive:
             raise ValueError(
-                f"nonmonotone={nonmonotone} needs step='auto', got "
+                f"nonmonotone={nonmonotone!r} needs step='auto', got "
                 f"step={step!r:.80}")
         self.nonmonotone = nonmonotone
+        self._window_size = 1 if nonmonotone == "auto" else nonmonotone
         self._window = []
+        # nonmonotone='auto': the rises of the latest failed trials in a
+        # row, whether they showed a jump, and what a restart needs
+        self.n_restarts = 0
+        self._rises = []
+        self._jump_seen = False
+        self._stall_mark = np.inf     # the best value AUTO_STALL_ITERATIONS ago
+        self._x0 = x.copy()
+        self._settings = dict(
+            sigma=sigma, alpha=alpha, beta=beta, n_pairs=n_pairs,
+            subspace_dim=subspace_dim, step=step, learning_rate=learning_rate,
+            bounds=bounds, self_guided=self_guided, estimate_rho=estimate_rho,
+            metric=metric, surrogate_step=surrogate_step)
 
     def __setstate__(self, state):
         # objects pickled before the surrogate step existed resume as they
@@ -586,7 +633,9 @@ class GuidedES:
                          _trial_reference=None, _centre_value=None)
         # ... and before non-monotone acceptance, monotone
         if "nonmonotone" not in state:
-            state.update(nonmonotone=1, _window=[])
+            state.update(nonmonotone=1, _window_size=1, _window=[],
+                         n_restarts=0, _rises=[], _jump_seen=False,
+                         _stall_mark=np.inf)
         self.__dict__.update(state)
 
     # -- state -------------------------------------------------------------
@@ -909,6 +958,11 @@ class GuidedES:
                 if trial is not None:
                     self._judge_trial(trial, f_trial, centre, sigma,
                                       saved["_step_path"])
+                if (self._jump_seen and self.nonmonotone == "auto"
+                        and not self.n_restarts
+                        and (self.converged is not None or self._stalled())):
+                    self._restart()
+                    g = None       # the direction of the run left behind
             else:
                 g = self._fixed_rate_update(eps, f_plus, f_minus, n_valid, k,
                                             alpha)
@@ -1049,7 +1103,7 @@ class GuidedES:
                 self._step_curvature = (delta_last,
                                         2.0 * (f_here - f_before - slope))
             factor = min(max(tau, 1.0 / AUTO_MAX_FACTOR), AUTO_MAX_FACTOR)
-            ceiling = (f_before if self.nonmonotone == 1
+            ceiling = (f_before if self._window_size == 1
                        else max(self._window + [f_before]))
             if not f_here <= ceiling:
                 # the step made f worse: take it back, shorter next time
@@ -1064,7 +1118,7 @@ class GuidedES:
                 self.step_norm = float(np.linalg.norm(delta_last))
                 return None
         self._window = self._remember(f_here)
-        ceiling = self._window[0] if self.nonmonotone == 1 else max(self._window)
+        ceiling = self._window[0] if self._window_size == 1 else max(self._window)
         self._trial_reference = (ceiling, 0.0)
         if not resolved(f_plus, f_minus).any() or norm_u == 0:
             # the values do not resolve this scale: search wider
@@ -1138,7 +1192,46 @@ class GuidedES:
     def _remember(self, value):
         """The window of the latest centres' values with `value` added (a
         new list: `tell` restores the state after an error)."""
-        return (self._window + [value])[-self.nonmonotone:]
+        return (self._window + [value])[-self._window_size:]
+
+    def _note_rise(self, rise):
+        """Record the rise of a failed trial (the next one is half as long)
+        and whether the latest `AUTO_JUMP_TRIALS` show a jump: rises within
+        a factor 2 of each other while the length fell 2^3 times. Near a
+        minimum of a smooth ``f`` they would shrink like the length
+        squared."""
+        if not np.isfinite(rise):
+            self._rises = []
+            return
+        rises = (self._rises + [float(rise)])[-AUTO_JUMP_TRIALS:]
+        self._rises = rises
+        if (len(rises) == AUTO_JUMP_TRIALS and min(rises) > 0
+                and min(rises) >= 0.5 * max(rises)):
+            self._jump_seen = True
+
+    def _stalled(self):
+        """Whether the best value fell by less than `AUTO_STALL_SHARE` of
+        its fall from the first value over the last `AUTO_STALL_ITERATIONS`
+        iterations (checked at every such interval)."""
+        if (self.nit + 1) % AUTO_STALL_ITERATIONS:
+            return False
+        mark, self._stall_mark = self._stall_mark, self.f_best
+        return mark - self.f_best <= AUTO_STALL_SHARE * (self.f_first - self.f_best)
+
+    def _restart(self):
+        """``nonmonotone='auto'``: start again from ``x0`` with the
+        non-monotone rule over `AUTO_RESTART_WINDOW` centres, keeping the
+        counts, the best centre and the generator."""
+        fresh = GuidedES(self._x0, rng=self.rng,
+                         nonmonotone=AUTO_RESTART_WINDOW, **self._settings)
+        state = fresh.__dict__
+        for name in ("nit", "nfev", "njev", "x_best", "f_best", "f_first",
+                     "first_spread", "n_reverted", "n_surrogate_steps",
+                     "nonmonotone", "_jump_seen", "_stall_mark"):
+            state[name] = self.__dict__[name]
+        state["n_restarts"] = self.n_restarts + 1
+        self.__dict__.clear()
+        self.__dict__.update(state)
 
     def _judge_trial(self, trial, f_trial, centre, sigma, step_path):
         """The surrogate step (see `ges_minimize._stepsize`): move to the
@@ -1167,9 +1260,13 @@ class GuidedES:
             self.sigma = _follow(sigma, self._search_length(delta))
             self._tiny_run = self._flat_run = 0
             self.converged = None
+            self._rises = []
         else:
             if not f_trial < reference:       # not even below the centre
                 self._trial_length *= 0.5
+                self._note_rise(f_trial - reference)
+            else:
+                self._rises = []
             self._trial_gap = min(2 * self._trial_gap, AUTO_TRIAL_MAX_GAP)
         self._trial_next = self.nit + self._trial_gap
 

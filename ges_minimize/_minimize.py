@@ -76,7 +76,7 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
                        sigma=0.1, alpha=None, beta=2.0, n_pairs=None,
                        subspace_dim=None, step=None, learning_rate=None,
                        self_guided=None, estimate_rho=None, metric=None,
-                       surrogate_step=None, nonmonotone=1, maxiter=None,
+                       surrogate_step=None, nonmonotone=None, maxiter=None,
                        maxfev=None,
                        maxtime=None, ftarget=None, ftol=None, xtol=None,
                        patience=100, tol=None, bounds=None,
@@ -157,15 +157,19 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
         step (see `GuidedES`). None: on with ``step='auto'`` and no
         `bounds` (with bounds the centre is evaluated at every iteration, and
         a trial would be a second extra evaluation).
-    nonmonotone : int, default 1
+    nonmonotone : int, 'auto' or None, default None
         With ``step='auto'``: a step (or a trial point) is kept unless ``f``
         there is above the largest value of the last `nonmonotone` centres
         (Grippo et al. 1986); 1 keeps only steps that do not raise ``f``.
         About 30 suits piecewise-constant objectives with a
         straight-through surrogate, such as networks with sign activations;
-        it costs much on smooth problems (see `GuidedES`). Above 1, ``x``
-        is the lower of the last centre and the best one by the estimates
-        (both evaluated, counted in ``nfev``).
+        it costs much on smooth problems. ``'auto'`` (None, with
+        ``step='auto'``) is 1 with one restart from `x0` with a window of
+        30 once the trials along the surrogate have shown that ``f`` jumps
+        and the run has stopped or stalled (``res.n_restarts``; see
+        `GuidedES`). With a window above 1, ``x`` is the lower of the last
+        centre and the best one by the estimates (both evaluated, counted
+        in ``nfev``).
     maxiter : int, optional
         Maximum number of iterations. Default 10,000, or unlimited when only
         `maxfev` is given.
@@ -276,8 +280,9 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
         online estimate of the correlation of the gradient with the guiding
         subspace at the last iteration (``nan`` without a subspace or
         unless `estimate_rho`);
-        ``alpha`` and ``beta`` the values used at the last iteration. The
-        intermediate results given to a callback carry the same three
+        ``alpha`` and ``beta`` the values used at the last iteration;
+        ``n_restarts`` the restarts of ``nonmonotone='auto'`` (0 or 1).
+        The intermediate results given to a callback carry the same four
         fields, for the iteration just made.
 
     Notes
@@ -463,7 +468,7 @@ def _final_point(loop, status):
     last = es._last_step if es.adaptive else None
     if last is not None and not f_x <= last[2]:
         others.append(last[3])
-    if es.adaptive and es.nonmonotone > 1:
+    if es.adaptive and es._window_size > 1:
         others.append(es.x_best)      # the centre may have risen since
     for other in others:
         if np.array_equal(other, x):
@@ -625,7 +630,7 @@ def _budget_test(loop, limits, start):
     # mode, possibly the centre before the last step (and the best centre,
     # with non-monotone acceptance); and one for f at the centre if the
     # callback reads it or ftarget may need it
-    final = 1 + es.adaptive + (es.adaptive and es.nonmonotone > 1)
+    final = 1 + es.adaptive + (es.adaptive and es._window_size > 1)
     centre_checks = limits.ftarget is not None and not loop.fun_and_grad
     reserve = final + (loop.callback_reads_fun or centre_checks)
     if (limits.maxfev is not None
@@ -755,7 +760,7 @@ class _Checkpoint:
 
 
 #: Options of checkpoints written before they existed, as those runs had them.
-_ABSENT = {"nonmonotone": 1}
+_ABSENT = {"nonmonotone": "auto"}
 
 
 class _Saved:
@@ -882,7 +887,8 @@ def _diverged(es):
 
 def _adaptive_fields(es):
     """The estimated rho and the alpha and beta of the last iteration."""
-    return dict(rho=es.rho, alpha=es.current_alpha, beta=es.current_beta)
+    return dict(rho=es.rho, alpha=es.current_alpha, beta=es.current_beta,
+                n_restarts=es.n_restarts)
 
 
 def _objective_and_surrogate(fun, surrogate_grad, jac):

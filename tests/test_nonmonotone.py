@@ -35,12 +35,87 @@ def run(n_iter, **kwargs):
     return es, values
 
 
-def test_the_default_is_monotone_and_one_is_the_default():
+def sign_network(seed, m=200, d=10, h=12):
+    """Squared error of a 10-12-1 network with sign activations fitted to a
+    teacher of the same shape; the straight-through surrogate (the hard
+    tanh's derivative for sign's) and a random start."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((m, d))
+    y = np.sign(X @ rng.standard_normal((d, h))) @ rng.standard_normal(h) / np.sqrt(h)
+
+    def f(w):
+        return float(np.mean((np.sign(X @ w[:d * h].reshape(d, h)) @ w[d * h:] - y) ** 2))
+
+    def straight_through(w):
+        W1, w2 = w[:d * h].reshape(d, h), w[d * h:]
+        A = X @ W1
+        H = np.sign(A)
+        r = 2.0 * (H @ w2 - y) / m
+        return np.concatenate([(X.T @ (np.outer(r, w2) * (np.abs(A) <= 1))).ravel(),
+                               H.T @ r])
+    return f, straight_through, 0.3 * rng.standard_normal(d * h + h)
+
+
+def test_the_default_is_auto_and_smooth_runs_are_those_of_one():
     default, _ = run(150)
     one, _ = run(150, nonmonotone=1)
-    assert default.nonmonotone == 1
+    assert default.nonmonotone == "auto" and one.nonmonotone == 1
+    assert GuidedES(np.zeros(3), step="sgd").nonmonotone == 1
     assert_array_equal(one.x, default.x)
     assert one.nfev == default.nfev and one.n_reverted == default.n_reverted
+    assert default.n_restarts == 0 and not default._jump_seen
+
+
+@pytest.mark.parametrize("seed", [1, 2, 5])
+def test_auto_restarts_once_after_jumps_and_ends_lower(seed):
+    # the three seeds of 0-5 on which the run restarts; on each, the second,
+    # non-monotone run goes below the monotone one
+    f, st, w0 = sign_network(seed)
+    auto = minimize_guided_es(f, w0, st, maxfev=3000, rng=seed)
+    one = minimize_guided_es(f, w0, st, maxfev=3000, rng=seed, nonmonotone=1)
+    assert auto.n_restarts == 1 and one.n_restarts == 0
+    assert auto.fun == f(auto.x) and auto.nfev <= 3000
+    assert auto.fun < one.fun
+    again = minimize_guided_es(f, w0, st, maxfev=3000, rng=seed)
+    assert_array_equal(again.x, auto.x)
+
+
+def test_without_a_jump_auto_is_the_monotone_run():
+    f, st, w0 = sign_network(0)
+    auto = minimize_guided_es(f, w0, st, maxfev=3000, rng=0)
+    one = minimize_guided_es(f, w0, st, maxfev=3000, rng=0, nonmonotone=1)
+    assert auto.n_restarts == 0
+    assert_array_equal(auto.x, one.x)
+    assert auto.nfev == one.nfev and auto.status == one.status
+
+
+def test_a_jump_is_rises_that_do_not_shrink_with_the_length():
+    es = GuidedES(np.zeros(3), rng=0)
+    for rise in (1.0, 0.25, 0.0625, 0.015625):      # a smooth minimum
+        es._note_rise(rise)
+    assert not es._jump_seen
+    for rise in (1.0, 0.9, float("nan"), 0.8, 0.7, 0.6, 0.5):   # NaN starts afresh
+        es._note_rise(rise)
+        assert es._jump_seen == (rise == 0.5)
+    assert len(es._rises) == 4
+
+
+def test_a_restart_keeps_counts_and_best_and_resumes_bit_identical():
+    f, st, w0 = sign_network(1)
+
+    def drive(es, n_iter):
+        for _ in range(n_iter):
+            es.add_surrogate_grad(st(es.x))
+            es.tell([f(p) for p in es.ask()])
+        return es
+
+    full = drive(GuidedES(w0, rng=1), 700)
+    assert full.n_restarts == 1 and full._window_size == 30
+    assert full.nit == 700 and full.f_best <= f(w0)
+    part = drive(GuidedES(w0, rng=1), 300)
+    resumed = drive(pickle.loads(pickle.dumps(part)), 400)
+    assert_array_equal(resumed.x, full.x)
+    assert resumed.nfev == full.nfev and resumed.n_restarts == 1
 
 
 def test_a_window_keeps_rises_but_none_above_its_largest_value():
@@ -110,7 +185,7 @@ def test_pickles_from_before_the_option_resume_monotone():
     assert old.nit == 6
 
 
-def test_old_checkpoints_resume_as_monotone_runs(tmp_path):
+def test_checkpoints_from_before_the_option_resume(tmp_path):
     path = tmp_path / "run.ckpt"
     kw = dict(maxiter=30, rng=4)
     full = minimize_guided_es(rosenbrock, np.zeros(6), biased, **kw)
@@ -130,6 +205,7 @@ def test_old_checkpoints_resume_as_monotone_runs(tmp_path):
     (-3, ValueError, "nonmonotone must be an integer >= 1, got -3"),
     (2.5, TypeError, "nonmonotone must be an integer, got 2.5"),
     (True, TypeError, "nonmonotone must be an integer, got True"),
+    ("yes", ValueError, "nonmonotone must be None, 'auto' or an integer >= 1, got 'yes'"),
 ])
 def test_bad_values_are_refused_by_name(value, error, message):
     with pytest.raises(error, match=message):
@@ -141,4 +217,6 @@ def test_bad_values_are_refused_by_name(value, error, message):
 def test_fixed_rate_rules_refuse_a_window():
     with pytest.raises(ValueError, match="nonmonotone=3 needs step='auto', got step='sgd'"):
         GuidedES(np.zeros(3), step="sgd", nonmonotone=3)
+    with pytest.raises(ValueError, match="nonmonotone='auto' needs step='auto'"):
+        minimize_guided_es(rosenbrock, np.zeros(3), step="sgd", nonmonotone="auto")
     assert GuidedES(np.zeros(3), step="sgd", nonmonotone=1).nonmonotone == 1

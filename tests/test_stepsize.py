@@ -206,23 +206,33 @@ def test_bounds_in_the_adaptive_mode_evaluate_the_centre_and_reach_the_face():
 def test_steps_too_short_to_move_x_stop_the_run_as_step():
     # a sign network: once every step that changes the loss raises it, the
     # line search shortens the step below the precision of x, where it can
-    # never move the centre again; the run stops instead of spinning
+    # never move the centre again; the run stops instead of spinning (with
+    # the monotone rule; the default then restarts once, and its second,
+    # non-monotone run stops in the same way)
     from benchmarks._families import SignNetwork
     p = SignNetwork(hidden=4, seed=0, n_samples=200)
-    es = GuidedES(p.x0, rng=0)
-    xs = []
-    while es.converged is None and es.nfev < 20_000:
-        es.add_surrogate_grad(p.surrogate_grad(es.x))
-        es.tell([p.fun(x) for x in es.ask()])
-        xs.append(es.x)
+
+    def drive(es):
+        xs = []
+        while es.converged is None and es.nfev < 20_000:
+            es.add_surrogate_grad(p.surrogate_grad(es.x))
+            es.tell([p.fun(x) for x in es.ask()])
+            xs.append(es.x)
+        return es, xs
+
+    es, xs = drive(GuidedES(p.x0, rng=0, nonmonotone=1))
     assert es.converged == "step"
     assert es.nfev < 5000
     # the last ten steps did not move the centre by more than its precision
     moves = [np.max(np.abs(b - a)) for a, b in zip(xs[-11:], xs[-10:])]
     assert max(moves) <= 1e-15 * np.max(np.abs(es.x)) * (1 + 1e-9)
-    res = minimize_guided_es(p.fun, p.x0, p.surrogate_grad, maxfev=20_000, rng=0)
+    res = minimize_guided_es(p.fun, p.x0, p.surrogate_grad, maxfev=20_000, rng=0,
+                             nonmonotone=1)
     assert res.status == Status.CONVERGED and res.nfev < 5000
     assert res.fun == p.fun(res.x)
+    default, _ = drive(GuidedES(p.x0, rng=0))
+    assert default.n_restarts == 1 and default.converged == "step"
+    assert es.nfev < default.nfev < 20_000 and default.f_best <= es.f_best
 
 
 def test_the_step_path_is_the_decayed_sum_of_the_unit_steps_taken():

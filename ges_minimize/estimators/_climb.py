@@ -20,7 +20,7 @@ def make_optimizer(est, theta0, rng):
                     subspace_dim=min(est.subspace_dim, theta0.size),
                     step=est.step, learning_rate=est.learning_rate, bounds=None,
                     self_guided=False, rng=rng, estimate_rho=False,
-                    metric="none", surrogate_step=False)
+                    metric="none", surrogate_step=False, nonmonotone=1)
 
 
 def climb(est, es, objective, surrogate, fit_data, valid_data, full_batch,

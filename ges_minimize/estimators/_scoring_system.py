@@ -703,7 +703,7 @@ class GuidedESScoringSystem(ClassifierMixin, BaseEstimator):
             fun, theta0, surrogate, sigma=self.sigma, n_pairs=self.n_pairs,
             subspace_dim=min(10, n), maxiter=self.max_iter, bounds=bounds,
             vectorized=True, rng=int(seeds.integers(2 ** 31)),
-            surrogate_step=False, callback=callback)
+            surrogate_step=False, nonmonotone=1, callback=callback)
         return best["theta"], best["value"], int(res.nit)
 
     def _start(self, X, t, w, max_features):
