@@ -43,6 +43,10 @@ AUTO_RESTART_WINDOW = 30
 #: above the centre stay within a factor 2 of each other: ``f`` jumps at
 #: the centre along the surrogate, whatever the length.
 AUTO_JUMP_TRIALS = 4
+#: ... and each of them above this fraction of the values: rises at the
+#: values' rounding (a smooth f evaluated near its floating-point floor)
+#: are not jumps.
+AUTO_JUMP_PRECISION = 1e-10
 #: Once a jump was seen, the run also restarts when, over this many
 #: iterations, its best value fell by less than ...
 AUTO_STALL_ITERATIONS = 50
@@ -288,9 +292,9 @@ class GuidedES:
     adaptation learns from the steps taken back). So the default,
     ``'auto'``, is monotone and watches the trials along the surrogate:
     when four failed trials in a row, each half as long as the one before,
-    rose above the centre by amounts within a factor 2 of each other
-    (near a minimum of a smooth ``f`` the rise shrinks like the length
-    squared), ``f`` jumps along the surrogate; once the run has then
+    rose above the centre by amounts within a factor 2 of each other and
+    above the values' rounding (near a minimum of a smooth ``f`` the rise
+    shrinks like the length squared), ``f`` jumps along the surrogate; once the run has then
     converged, or its best value has fallen by less than a thousandth of
     its fall so far over 50 iterations, it starts again from `x0` with a
     window of 30, keeping its counts and its best centre (`n_restarts`).
@@ -1194,19 +1198,19 @@ class GuidedES:
         new list: `tell` restores the state after an error)."""
         return (self._window + [value])[-self._window_size:]
 
-    def _note_rise(self, rise):
+    def _note_rise(self, rise, scale):
         """Record the rise of a failed trial (the next one is half as long)
         and whether the latest `AUTO_JUMP_TRIALS` show a jump: rises within
         a factor 2 of each other while the length fell 2^3 times. Near a
         minimum of a smooth ``f`` they would shrink like the length
-        squared."""
-        if not np.isfinite(rise):
+        squared. A rise not above `AUTO_JUMP_PRECISION` of `scale` (the
+        size of the values compared) is rounding, and starts afresh."""
+        if not (np.isfinite(rise) and rise > AUTO_JUMP_PRECISION * scale):
             self._rises = []
             return
         rises = (self._rises + [float(rise)])[-AUTO_JUMP_TRIALS:]
         self._rises = rises
-        if (len(rises) == AUTO_JUMP_TRIALS and min(rises) > 0
-                and min(rises) >= 0.5 * max(rises)):
+        if len(rises) == AUTO_JUMP_TRIALS and min(rises) >= 0.5 * max(rises):
             self._jump_seen = True
 
     def _stalled(self):
@@ -1264,7 +1268,8 @@ class GuidedES:
         else:
             if not f_trial < reference:       # not even below the centre
                 self._trial_length *= 0.5
-                self._note_rise(f_trial - reference)
+                self._note_rise(f_trial - reference,
+                                max(abs(f_trial), abs(reference)))
             else:
                 self._rises = []
             self._trial_gap = min(2 * self._trial_gap, AUTO_TRIAL_MAX_GAP)

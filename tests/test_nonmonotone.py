@@ -92,10 +92,14 @@ def test_without_a_jump_auto_is_the_monotone_run():
 def test_a_jump_is_rises_that_do_not_shrink_with_the_length():
     es = GuidedES(np.zeros(3), rng=0)
     for rise in (1.0, 0.25, 0.0625, 0.015625):      # a smooth minimum
-        es._note_rise(rise)
+        es._note_rise(rise, 10.0)
     assert not es._jump_seen
+    # rises at the values' rounding are not jumps
+    for rise in (1e-12, 1e-12, 1e-12, 1e-12, 1e-12):
+        es._note_rise(rise, 100.0)
+    assert not es._jump_seen and es._rises == []
     for rise in (1.0, 0.9, float("nan"), 0.8, 0.7, 0.6, 0.5):   # NaN starts afresh
-        es._note_rise(rise)
+        es._note_rise(rise, 10.0)
         assert es._jump_seen == (rise == 0.5)
     assert len(es._rises) == 4
 
