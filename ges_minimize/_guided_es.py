@@ -230,6 +230,8 @@ class GuidedES:
         Steps taken back by the adaptive mode (after which ``f`` rose).
     n_surrogate_steps : int
         Trial points along the surrogate that the centre moved to.
+    nonmonotone : int or str
+        The window as given (an int), or ``'auto'``.
     n_restarts : int
         Restarts made by ``nonmonotone='auto'`` (0 or 1).
     metric : str

@@ -759,7 +759,9 @@ class _Checkpoint:
         return _Saved(content)
 
 
-#: Options of checkpoints written before they existed, as those runs had them.
+#: The value taken for an option that an older checkpoint lacks: its default,
+#: so that a run resumed with the arguments it was started with matches (the
+#: optimizer saved in it resumes as it ran, see `GuidedES.__setstate__`).
 _ABSENT = {"nonmonotone": "auto"}
 
 
@@ -886,7 +888,8 @@ def _diverged(es):
 
 
 def _adaptive_fields(es):
-    """The estimated rho and the alpha and beta of the last iteration."""
+    """The estimated rho, the alpha and beta of the last iteration and the
+    number of restarts."""
     return dict(rho=es.rho, alpha=es.current_alpha, beta=es.current_beta,
                 n_restarts=es.n_restarts)
 
