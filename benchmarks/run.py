@@ -264,7 +264,7 @@ def _methods_in(runs, kind):
     seen = {}
     for r in runs:
         seen.setdefault(r["label"], r)
-    order = {m.label: i for i, m in enumerate(method_table(kind, EXTRA_LABELS))}
+    order = {m.label: i for i, m in enumerate(method_table(kind, tuple(EXTRA_LABELS)))}
     return sorted(seen.values(), key=lambda r: order.get(r["label"], 99))
 
 

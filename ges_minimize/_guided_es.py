@@ -296,10 +296,11 @@ class GuidedES:
     when four failed trials in a row, each half as long as the one before,
     rose above the centre by amounts within a factor 2 of each other and
     above the values' rounding (near a minimum of a smooth ``f`` the rise
-    shrinks like the length squared), ``f`` jumps along the surrogate; once the run has then
-    converged, or its best value has fallen by less than a thousandth of
-    its fall so far over 50 iterations, it starts again from `x0` with a
-    window of 30, keeping its counts and its best centre (`n_restarts`).
+    shrinks like the length squared), ``f`` jumps along the surrogate;
+    once the run has then converged, or its best value has fallen by less
+    than a thousandth of its fall so far over 50 iterations, it starts
+    again from `x0` with a window of 30, keeping its counts and its best
+    centre (`n_restarts`).
     Smooth problems never show such jumps and run exactly as with
     ``nonmonotone=1``.
 
@@ -1109,8 +1110,9 @@ class GuidedES:
                 self._step_curvature = (delta_last,
                                         2.0 * (f_here - f_before - slope))
             factor = min(max(tau, 1.0 / AUTO_MAX_FACTOR), AUTO_MAX_FACTOR)
-            ceiling = (f_before if self._window_size == 1
-                       else max(self._window + [f_before]))
+            # f_before is the window's last value (but in a pickle from
+            # before the window existed, whose window starts empty)
+            ceiling = max(self._window + [f_before])
             if not f_here <= ceiling:
                 # the step made f worse: take it back, shorter next time
                 self._trial_reference = (f_before, 0.0)
@@ -1124,7 +1126,7 @@ class GuidedES:
                 self.step_norm = float(np.linalg.norm(delta_last))
                 return None
         self._window = self._remember(f_here)
-        ceiling = self._window[0] if self._window_size == 1 else max(self._window)
+        ceiling = max(self._window)
         self._trial_reference = (ceiling, 0.0)
         if not resolved(f_plus, f_minus).any() or norm_u == 0:
             # the values do not resolve this scale: search wider
