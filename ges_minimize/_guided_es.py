@@ -30,6 +30,18 @@ MAX_BATCH_ENTRIES = 2 ** 31
 #: Consecutive iterations without a resolved difference (sigma doubling at
 #: each) after which the adaptive mode declares the values flat.
 AUTO_FLAT_ITERATIONS = 10
+#: Noise of f: a pair difference counts as resolved only above this many
+#: standard deviations of one value; a step whose promised decrease is
+#: within this many (the band) cannot be judged by the values; the
+#: estimate averages the latest samples, and the latest exact values are
+#: kept to be compared with.
+AUTO_NOISE_RESOLUTION = 6.0
+AUTO_NOISE_BAND = 1.0
+AUTO_NOISE_SAMPLES = 10
+AUTO_NOISE_MEMORY = 3
+#: Growth of the step length after a step too short for the noise of f to
+#: judge.
+AUTO_NOISE_GROWTH = 2.0
 #: With bounds, the adaptive mode perturbs the coordinates it holds on a
 #: bound only at every this many iterations, to learn whether to leave it.
 AUTO_BOUND_RECHECK = 10
@@ -541,6 +553,12 @@ class GuidedES:
         self._flat_run = 0
         self._tiny_run = 0
         self._exact_centre_needed = self.adaptive
+        # adaptive mode: the latest exact values of f (point, value), and the
+        # squared differences of values measured twice at the same point,
+        # from which the noise of f is estimated (zero for a deterministic f)
+        self._exact_values = []
+        self._noise_samples = []
+        self.noise = 0.0
         # with bounds: coordinates on a bound that the estimate pushes out
         self._blocked = None
         self._masked_ask = False
@@ -643,6 +661,9 @@ class GuidedES:
             state.update(nonmonotone=1, _window_size=1, _window=[],
                          n_restarts=0, _rises=[], _jump_seen=False,
                          _stall_mark=np.inf)
+        # ... and before the noise estimate, as for a deterministic f
+        if "noise" not in state:
+            state.update(_exact_values=[], _noise_samples=[], noise=0.0)
         self.__dict__.update(state)
 
     # -- state -------------------------------------------------------------
@@ -956,6 +977,10 @@ class GuidedES:
                 self.rho = self._rho_estimator.rho
             if self.adaptive:
                 sigma = self.sigma
+                if with_centre:
+                    self._note_exact(centre, f_centre)
+                if trial is not None:
+                    self._note_exact(trial, f_trial)
                 self._centre_value = None
                 g = self._adaptive_update(eps, f_plus, f_minus, n_valid,
                                           f_centre, probe_valid)
@@ -1101,6 +1126,7 @@ class GuidedES:
         f_here = (float(np.mean(0.5 * (f_plus + f_minus))) if f_centre is None
                   else float(f_centre))
         factor, slope_after = 1.0, 0.0
+        extend = last is not None and last[4]
         if last is not None:
             slope, delta_last, f_before, x_before, _ = last
             tau, slope_after = line_search_ratio(f_before, f_here, slope)
@@ -1113,6 +1139,15 @@ class GuidedES:
             # f_before is the window's last value (but in a pickle from
             # before the window existed, whose window starts empty)
             ceiling = max(self._window + [f_before])
+            # a step that promised less than the noise of f lets one
+            # measure cannot be judged by the values: it is kept unless f
+            # rose beyond the noise, and the next one is longer, whether
+            # it was kept or not
+            band = AUTO_NOISE_BAND * self.noise
+            if band > 0 and -slope <= band:
+                ceiling += band
+                factor, extend = AUTO_NOISE_GROWTH, False
+                self._step_curvature = None
             if not f_here <= ceiling:
                 # the step made f worse: take it back, shorter next time
                 self._trial_reference = (f_before, 0.0)
@@ -1128,7 +1163,8 @@ class GuidedES:
         self._window = self._remember(f_here)
         ceiling = max(self._window)
         self._trial_reference = (ceiling, 0.0)
-        if not resolved(f_plus, f_minus).any() or norm_u == 0:
+        noise = AUTO_NOISE_RESOLUTION * self.noise
+        if not resolved(f_plus, f_minus, noise).any() or norm_u == 0:
             # the values do not resolve this scale: search wider
             self._flat_run += 1
             self._last_step = None
@@ -1160,7 +1196,7 @@ class GuidedES:
                 exact = not self._masked_ask
         delta = -self._eta * u
         slope = -self._eta * float(d @ d)
-        if last is not None and last[4]:
+        if extend:
             delta += (factor - 1.0) * last[1]
             slope += (factor - 1.0) * slope_after
         x_new = self._x + delta
@@ -1196,6 +1232,24 @@ class GuidedES:
         elif self._tiny_run >= AUTO_FLAT_ITERATIONS:
             self.converged = "step"
         return u
+
+    def _note_exact(self, x, value):
+        """Record ``f(x) = value`` measured exactly; when ``f`` was already
+        measured at this very point, the difference of the two values is a
+        sample of the noise of ``f``, and `noise` (the standard deviation
+        of one value) is estimated again from the latest
+        `AUTO_NOISE_SAMPLES` samples. Lists are replaced, not mutated
+        (`tell` restores the state after an error)."""
+        if not np.isfinite(value):
+            return
+        for x_seen, f_seen in self._exact_values:
+            if np.array_equal(x_seen, x):
+                samples = self._noise_samples + [0.5 * (value - f_seen) ** 2]
+                self._noise_samples = samples[-AUTO_NOISE_SAMPLES:]
+                self.noise = math.sqrt(float(np.mean(self._noise_samples)))
+                break
+        self._exact_values = (self._exact_values
+                              + [(x.copy(), float(value))])[-AUTO_NOISE_MEMORY:]
 
     def _remember(self, value):
         """The window of the latest centres' values with `value` added (a
@@ -1235,7 +1289,8 @@ class GuidedES:
         state = fresh.__dict__
         for name in ("nit", "nfev", "njev", "x_best", "f_best", "f_first",
                      "first_spread", "n_reverted", "n_surrogate_steps",
-                     "nonmonotone", "_jump_seen", "_stall_mark"):
+                     "nonmonotone", "_jump_seen", "_stall_mark",
+                     "_exact_values", "_noise_samples", "noise"):
             state[name] = self.__dict__[name]
         state["n_restarts"] = self.n_restarts + 1
         self.__dict__.clear()

@@ -184,7 +184,8 @@ def line_search_ratio(f_before, f_after, slope):
     return tau, slope + q
 
 
-def resolved(f_plus, f_minus):
-    """Whether each pair's difference is above the values' precision."""
+def resolved(f_plus, f_minus, noise=0.0):
+    """Whether each pair's difference is above the values' precision and
+    above `noise` (a multiple of the standard deviation of one value)."""
     scale = np.maximum(np.abs(f_plus), np.abs(f_minus))
-    return np.abs(f_plus - f_minus) > VALUE_PRECISION * scale
+    return np.abs(f_plus - f_minus) > np.maximum(VALUE_PRECISION * scale, noise)
