@@ -881,7 +881,12 @@ def _check_disp(disp):
 
 
 def _diverged(es):
-    """Whether the centre's estimate rose far above the best one."""
+    """Whether the centre's estimate rose far above the best one (never in
+    the adaptive mode, which takes back every step after which f rose: the
+    estimate is then made around a centre that was left, and one wild step
+    on a loss with jumps would otherwise end the run as diverged)."""
+    if es.adaptive:
+        return False
     spread = max(es.first_spread, es.f_first - es.f_best)
     return bool(spread > 0 and np.isfinite(es.fun_estimate)
                 and es.fun_estimate - es.f_best > DIVERGENCE_FACTOR * spread)
