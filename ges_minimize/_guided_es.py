@@ -30,18 +30,26 @@ MAX_BATCH_ENTRIES = 2 ** 31
 #: Consecutive iterations without a resolved difference (sigma doubling at
 #: each) after which the adaptive mode declares the values flat.
 AUTO_FLAT_ITERATIONS = 10
-#: Noise of f: a pair difference counts as resolved only above this many
-#: standard deviations of one value; a step whose promised decrease is
-#: within this many (the band) cannot be judged by the values; the
-#: estimate averages the latest samples, and the latest exact values are
-#: kept to be compared with.
+#: Noise of f (see `GuidedES.noise`): a pair difference counts as resolved
+#: only above this many standard deviations of one value; a step whose
+#: promised decrease is within this many (the band) cannot be judged by the
+#: values; the estimate averages the latest samples, and the latest exact
+#: values are kept to be compared with.
 AUTO_NOISE_RESOLUTION = 6.0
 AUTO_NOISE_BAND = 1.0
 AUTO_NOISE_SAMPLES = 10
 AUTO_NOISE_MEMORY = 3
-#: Growth of the step length after a step too short for the noise of f to
-#: judge.
-AUTO_NOISE_GROWTH = 2.0
+#: Steps the noise does not let the values judge: the line search runs on
+#: sums over them, discounted by this factor per step, and changes the step
+#: length by at most this factor per iteration.
+AUTO_NOISE_DECAY = 0.9
+AUTO_NOISE_MAX_FACTOR = 2.0
+#: With a noisy f, a trial point along the surrogate must also beat the
+#: centre by this many standard deviations of one value.
+AUTO_NOISE_TRIAL_MARGIN = 3.0
+#: With a noisy f, sigma stays above the sigma at which the pairs last rose
+#: above the noise, a floor that decays by this factor per step.
+AUTO_NOISE_SIGMA_DECAY = 0.7
 #: With bounds, the adaptive mode perturbs the coordinates it holds on a
 #: bound only at every this many iterations, to learn whether to leave it.
 AUTO_BOUND_RECHECK = 10
@@ -246,6 +254,19 @@ class GuidedES:
         The window as given (an int), or ``'auto'``.
     n_restarts : int
         Restarts made by ``nonmonotone='auto'`` (0 or 1).
+    noise : float
+        Adaptive mode: the estimated standard deviation of one value of
+        ``f``, from values measured twice at the same point (the centre
+        evaluated again after a step taken back, a trial point returned
+        to), the root mean square of the latest ``AUTO_NOISE_SAMPLES``
+        differences over ``sqrt(2)``; 0 for a deterministic ``f``. Pair
+        differences within ``AUTO_NOISE_RESOLUTION`` times it do not count
+        as resolved (``sigma`` doubles, and stays above that scale, a
+        floor decaying by ``AUTO_NOISE_SIGMA_DECAY`` per step); a step that
+        promised a decrease within ``AUTO_NOISE_BAND`` times it is kept
+        unless ``f`` rose beyond that, and its line search runs on
+        discounted sums over such steps; a trial point along the surrogate
+        must beat the centre by ``AUTO_NOISE_TRIAL_MARGIN`` times it.
     metric : str
         ``'full'`` or ``'none'``, as resolved from the argument.
     converged : None or str
@@ -559,6 +580,10 @@ class GuidedES:
         self._exact_values = []
         self._noise_samples = []
         self.noise = 0.0
+        # ... the discounted sums of the line search over the steps the
+        # noise did not let the values judge, and the floor under sigma
+        self._noisy_ls = (0.0, 0.0)
+        self._noise_sigma = 0.0
         # with bounds: coordinates on a bound that the estimate pushes out
         self._blocked = None
         self._masked_ask = False
@@ -663,7 +688,8 @@ class GuidedES:
                          _stall_mark=np.inf)
         # ... and before the noise estimate, as for a deterministic f
         if "noise" not in state:
-            state.update(_exact_values=[], _noise_samples=[], noise=0.0)
+            state.update(_exact_values=[], _noise_samples=[], noise=0.0,
+                         _noisy_ls=(0.0, 0.0), _noise_sigma=0.0)
         self.__dict__.update(state)
 
     # -- state -------------------------------------------------------------
@@ -1140,14 +1166,15 @@ class GuidedES:
             # before the window existed, whose window starts empty)
             ceiling = max(self._window + [f_before])
             # a step that promised less than the noise of f lets one
-            # measure cannot be judged by the values: it is kept unless f
-            # rose beyond the noise, and the next one is longer, whether
-            # it was kept or not
+            # measure cannot be judged by the values alone: it is kept
+            # unless f rose beyond the noise, and the line search runs on
+            # sums over such steps
             band = AUTO_NOISE_BAND * self.noise
             if band > 0 and -slope <= band:
                 ceiling += band
-                factor, extend = AUTO_NOISE_GROWTH, False
+                extend = False
                 self._step_curvature = None
+                factor = self._noisy_line_search(slope, f_here - f_before)
             if not f_here <= ceiling:
                 # the step made f worse: take it back, shorter next time
                 self._trial_reference = (f_before, 0.0)
@@ -1169,6 +1196,9 @@ class GuidedES:
             self._flat_run += 1
             self._last_step = None
             self.sigma = 2 * sigma
+            if self.noise > 0:
+                # the noise, not a plateau: sigma keeps near this scale
+                self._noise_sigma = self.sigma
             self.step_norm = 0.0
             if self._flat_run >= AUTO_FLAT_ITERATIONS:
                 self.converged = "flat"
@@ -1223,7 +1253,9 @@ class GuidedES:
         self._exact_centre_needed = False
         self._x = x_new
         self.step_norm = length
-        self.sigma = _follow(sigma, self._search_length(delta))
+        self._noise_sigma *= AUTO_NOISE_SIGMA_DECAY
+        self.sigma = max(_follow(sigma, self._search_length(delta)),
+                         self._noise_sigma)
         x_scale = float(np.max(np.abs(x_new)))
         self._tiny_run = self._tiny_run + 1 if length <= AUTO_X_PRECISION * x_scale else 0
         if (self.sigma <= AUTO_SIGMA_TOL * self.sigma0
@@ -1232,6 +1264,23 @@ class GuidedES:
         elif self._tiny_run >= AUTO_FLAT_ITERATIONS:
             self.converged = "step"
         return u
+
+    def _noisy_line_search(self, slope, rise):
+        """The factor of the step length after a step that the noise of
+        ``f`` did not let the values judge (its promised decrease `slope`,
+        the change `rise` of ``f`` it was measured to make): the parabola
+        of `line_search_ratio`, fitted to discounted sums over such steps
+        (each scaled to a unit step length) instead of to one, so that the
+        noise of single values averages out."""
+        eta = self._eta
+        decay = AUTO_NOISE_DECAY
+        s_slope, s_curvature = self._noisy_ls
+        s_slope = decay * s_slope - slope / eta
+        s_curvature = decay * s_curvature + 2.0 * (rise - slope) / eta ** 2
+        self._noisy_ls = (s_slope, s_curvature)
+        best = s_slope / s_curvature if s_curvature > 0 else math.inf
+        return min(max(best / eta, 1.0 / AUTO_NOISE_MAX_FACTOR),
+                   AUTO_NOISE_MAX_FACTOR)
 
     def _note_exact(self, x, value):
         """Record ``f(x) = value`` measured exactly; when ``f`` was already
@@ -1262,8 +1311,11 @@ class GuidedES:
         a factor 2 of each other while the length fell 2^3 times. Near a
         minimum of a smooth ``f`` they would shrink like the length
         squared. A rise not above `AUTO_JUMP_PRECISION` of `scale` (the
-        size of the values compared) is rounding, and starts afresh."""
-        if not (np.isfinite(rise) and rise > AUTO_JUMP_PRECISION * scale):
+        size of the values compared) is rounding, and one not above
+        `AUTO_NOISE_RESOLUTION` times the noise of ``f`` is noise: either
+        starts afresh."""
+        floor = max(AUTO_JUMP_PRECISION * scale, AUTO_NOISE_RESOLUTION * self.noise)
+        if not (np.isfinite(rise) and rise > floor):
             self._rises = []
             return
         rises = (self._rises + [float(rise)])[-AUTO_JUMP_TRIALS:]
@@ -1305,7 +1357,8 @@ class GuidedES:
         of the steps taken before this iteration's step, which is restored
         when the trial point is taken instead of that step."""
         reference, gain = self._trial_reference
-        if np.isfinite(f_trial) and f_trial < reference + gain:
+        margin = AUTO_NOISE_TRIAL_MARGIN * self.noise     # 0 without noise
+        if np.isfinite(f_trial) and f_trial < reference + gain - margin:
             delta = trial - centre
             self._x = trial
             self._last_step = None

@@ -319,7 +319,9 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
     XTOL         4       `xtol` test met (success)
     NONFINITE    5       no finite values for ten iterations
     CONVERGED    6       ``step='auto'`` converged (success)
-    DIVERGED     7       the run diverged; ``x`` is its best centre
+    DIVERGED     7       the run diverged (fixed-rate rules only: the
+                         adaptive mode takes back any step that made
+                         f worse); ``x`` is its best centre
     MAXTIME      8       `maxtime` reached
     CALLBACK     99      the callback raised ``StopIteration``
     ===========  ======  =============================================

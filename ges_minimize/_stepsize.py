@@ -38,6 +38,16 @@ whose length ``eta`` is learnt from the values, never given by the user:
   step makes. When no pair resolves a difference (the values are equal to
   their precision, as on a plateau of a piecewise-constant objective),
   ``sigma`` doubles, as P-RGF's safeguard does [1]_.
+- When ``f`` is noisy, its noise is estimated from values measured twice
+  at one point (zero for a deterministic ``f``, which then runs exactly as
+  without it): a pair difference must exceed six standard deviations of
+  one value to count as resolved (and ``sigma`` then stays near the scale
+  at which the pairs last rose above the noise); a step that promised a
+  decrease within one standard deviation is kept unless ``f`` rose beyond
+  that, and the line search fits its parabola to discounted sums over such
+  steps rather than to one (a line search fed the noise of single values
+  shrinks the step to nothing); a trial point along the surrogate must
+  beat the centre by three standard deviations.
 
 - With two pairs or more and a guide, the first pair probes the moving
   average (decay 0.8) of the unit guiding directions instead of a random

@@ -36,6 +36,24 @@ def test_two_values_at_one_point_give_the_noise():
     assert len(es._noise_samples) == 2
 
 
+def test_the_line_search_of_unjudged_steps_runs_on_discounted_sums():
+    es = GuidedES(np.zeros(3), rng=0)
+    es._eta = 1.0
+    # promised -1, measured -0.75: curvature 0.5 per unit step squared, the
+    # best step twice as long (the largest change allowed)
+    assert es._noisy_line_search(-1.0, -0.75) == 2.0
+    assert es._noisy_ls == (1.0, 0.5)
+    # measured +1: curvature 4; the sums (0.9 * 1 + 1, 0.9 * 0.5 + 4) put
+    # the best step at 1.9 / 4.45 of a unit step, halved at most
+    assert es._noisy_line_search(-1.0, 1.0) == 0.5
+    es._eta = 0.5
+    s_slope, s_curvature = 0.9 * 1.9 + 0.5 / 0.5, 0.9 * 4.45 + 2 * (-0.4 + 0.5) / 0.25
+    assert es._noisy_line_search(-0.5, -0.4) == pytest.approx(
+        s_slope / s_curvature / 0.5, rel=1e-12)
+    es._noisy_ls = (1.0, -1.0)             # no curvature seen: longer
+    assert es._noisy_line_search(-0.5, -0.5) == 2.0
+
+
 def test_a_deterministic_objective_has_no_noise():
     f = lambda x: 0.5 * float(np.sum((x - 1.0) ** 2))
     es = GuidedES(np.zeros(10), rng=0)
