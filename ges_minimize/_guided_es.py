@@ -50,6 +50,12 @@ AUTO_NOISE_TRIAL_MARGIN = 3.0
 #: With a noisy f, sigma stays above the sigma at which the pairs last rose
 #: above the noise, a floor that decays by this factor per step.
 AUTO_NOISE_SIGMA_DECAY = 0.7
+#: With a noisy f, the values are declared flat after this many iterations
+#: in a row with no pair resolved (``sigma`` 2^20 times larger), not
+#: `AUTO_FLAT_ITERATIONS`: before the noise is known, the first steps'
+#: line search, fed noise, may have shrunk ``sigma`` far below the scale
+#: the pairs need.
+AUTO_NOISE_FLAT_ITERATIONS = 20
 #: With bounds, the adaptive mode perturbs the coordinates it holds on a
 #: bound only at every this many iterations, to learn whether to leave it.
 AUTO_BOUND_RECHECK = 10
@@ -266,7 +272,10 @@ class GuidedES:
         promised a decrease within ``AUTO_NOISE_BAND`` times it is kept
         unless ``f`` rose beyond that, and its line search runs on
         discounted sums over such steps; a trial point along the surrogate
-        must beat the centre by ``AUTO_NOISE_TRIAL_MARGIN`` times it.
+        must beat the centre by ``AUTO_NOISE_TRIAL_MARGIN`` times it; the
+        metric learns from second differences above
+        ``AUTO_NOISE_RESOLUTION`` times it; and the values are flat after
+        ``AUTO_NOISE_FLAT_ITERATIONS`` doublings of ``sigma``.
     metric : str
         ``'full'`` or ``'none'``, as resolved from the argument.
     converged : None or str
@@ -1080,7 +1089,7 @@ class GuidedES:
         if shortest <= METRIC_X_RESOLUTION * float(np.linalg.norm(centre)):
             return
         self._metric.update(self._pending_y, f_plus, f_minus, float(f_centre),
-                            step)
+                            step, AUTO_NOISE_RESOLUTION * self.noise)
 
     def _track_probe(self, d_sq, probe_valid):
         """Update the moving averages of the squared pair slopes."""
@@ -1200,7 +1209,8 @@ class GuidedES:
                 # the noise, not a plateau: sigma keeps near this scale
                 self._noise_sigma = self.sigma
             self.step_norm = 0.0
-            if self._flat_run >= AUTO_FLAT_ITERATIONS:
+            if self._flat_run >= (AUTO_NOISE_FLAT_ITERATIONS if self.noise > 0
+                                  else AUTO_FLAT_ITERATIONS):
                 self.converged = "flat"
             return None
         self._flat_run = 0

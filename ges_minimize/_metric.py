@@ -145,7 +145,7 @@ class Metric:
         return self.A_inv.T @ (self.A_inv @ u)
 
     # -- learning ------------------------------------------------------------
-    def update(self, e, f_plus, f_minus, f_centre, step=None):
+    def update(self, e, f_plus, f_minus, f_centre, step=None, noise=0.0):
         """Learn from one iteration's pairs (and the last step's curvature).
 
         Parameters
@@ -159,6 +159,9 @@ class Metric:
             ``f(x)``, finite.
         step : tuple (delta, curvature), optional
             The last step in ``x`` and ``delta^T H delta`` measured along it.
+        noise : float, default 0
+            A second difference must exceed it (a multiple of the noise of
+            one value of ``f``) to teach anything.
 
         Returns
         -------
@@ -170,7 +173,8 @@ class Metric:
         second = f_plus + f_minus - 2.0 * f_centre
         scale = np.maximum(np.maximum(np.abs(f_plus), np.abs(f_minus)),
                            abs(f_centre))
-        if not np.all(second > METRIC_RESOLUTION * VALUE_PRECISION * scale):
+        if not np.all(second > np.maximum(METRIC_RESOLUTION * VALUE_PRECISION
+                                          * scale, noise)):
             return False                 # not convex here, or not resolved
         norms_sq = np.einsum("ij,ij->i", e, e)
         curvature = second / norms_sq

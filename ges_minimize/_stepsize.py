@@ -47,7 +47,9 @@ whose length ``eta`` is learnt from the values, never given by the user:
   that, and the line search fits its parabola to discounted sums over such
   steps rather than to one (a line search fed the noise of single values
   shrinks the step to nothing); a trial point along the surrogate must
-  beat the centre by three standard deviations.
+  beat the centre by three standard deviations; the metric learns only
+  from second differences above six; and the values are declared flat
+  after 20 doublings of ``sigma``, not 10.
 
 - With two pairs or more and a guide, the first pair probes the moving
   average (decay 0.8) of the unit guiding directions instead of a random

@@ -113,6 +113,9 @@ def test_metric_update_ignores_curvature_it_cannot_trust():
     assert not metric.update(e, np.array([1.02, 0.99]), np.array([1.02, 0.99]), 1.0)
     # differences below the values' precision: nothing learnt
     assert not metric.update(e, np.array([1.0, 1.0]), np.array([1.0, 1.0]), 1.0)
+    # second differences (0.04 and 0.01) not above the noise given: nothing
+    assert not metric.update(e, np.array([1.02, 1.005]), np.array([1.02, 1.005]),
+                             1.0, noise=0.02)
     np.testing.assert_array_equal(metric.A, np.eye(3))
     assert metric.n_updates == 0
     # curvature 4 along e_1 and 1 along e_2: e_1 shrinks, e_2 grows, det 1

@@ -87,6 +87,35 @@ def test_noise_far_above_the_first_steps_is_no_false_convergence(seed):
     assert res.status != Status.CONVERGED or true(res.x) < 0.01 * true(np.zeros(20))
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_noise_in_proportion_to_f_is_followed_down_to_float_precision(seed):
+    # multiplicative noise of 10%: the noise estimate shrinks with f, and so
+    # do the thresholds it sets (the code before the estimate stopped as
+    # converged near f(x0))
+    _, true, surrogate, _ = noisy_sphere(50, 0.0, seed)
+    rng = np.random.default_rng([seed, 9])
+    f = lambda x: true(x) * (1 + 0.1 * rng.standard_normal())
+    res = minimize_guided_es(f, np.zeros(50), surrogate, maxfev=10_000, rng=seed)
+    assert true(res.x) < 1e-20 * true(np.zeros(50))
+
+
+@pytest.mark.parametrize("noise, doublings", [(0.01, 20), (0.0, 10)])
+def test_noise_alone_is_flat_after_twenty_doublings_of_sigma(noise, doublings):
+    # a plateau is flat after 10 doublings; values that are noise only,
+    # after 20 (the first steps, made before the noise was known, may have
+    # shrunk sigma far below the scale the pairs need)
+    rng = np.random.default_rng(0)
+    f = lambda x: 1.0 + noise * rng.standard_normal()
+    es = GuidedES(np.zeros(5), rng=0)
+    sigmas = [es.sigma]
+    while not es.converged and es.nit < 500:
+        es.tell([f(p) for p in es.ask()])
+        sigmas.append(es.sigma)
+    assert es.converged == "flat" and es._flat_run == doublings
+    assert sigmas[-1] == 2.0 ** doublings * sigmas[-doublings - 1]
+    assert (es.noise > 0) == (noise > 0)
+
+
 def test_scaling_a_noisy_f_by_a_power_of_two_repeats_the_run():
     def run(scale):
         fun, _, surrogate, _ = noisy_sphere(10, 0.01, 3)
