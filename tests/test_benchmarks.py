@@ -362,3 +362,30 @@ def test_development_script_options_table_and_arguments():
         D.main(["nope"])
     with pytest.raises(SystemExit):
         D.main(["--seed0", "0"])
+
+
+def test_noisy_benchmark_noise_table_and_a_tiny_run(tmp_path):
+    from benchmarks import noisy as N
+    from benchmarks.run import build
+    p = build("sphere", dict(n=5, bias=0.5, noise=0.5), 0)
+    noisy = N.Noisy(p, 0.01, 0)
+    values = [noisy.fun(p.x0) for _ in range(2000)]
+    assert np.std(values) == pytest.approx(0.01 * p.gap(p.x0), rel=0.1)
+    assert np.mean(values) == pytest.approx(p.fun(p.x0), abs=3e-3 * p.gap(p.x0))
+    rows = [(label, level, seed, method, 10.0 ** -(seed + 1), 100)
+            for label, _, _ in N.PROBLEMS for level in N.LEVELS
+            for seed in range(3) for method in N.METHODS]
+    table = N.table(rows)
+    assert table.count("\n") == 1 + len(N.PROBLEMS) * len(N.LEVELS)
+    assert "| sphere | 0.01 | 0.01 (0.001 - 0.1) | 0.01 (0.001 - 0.1) | 1 |" in table
+    out = tmp_path / "noisy.md"
+    rows = N.main(["--seeds", "1", "--budget", "60", "--jobs", "1",
+                   "--output", str(out)])
+    assert len(rows) == len(N.PROBLEMS) * len(N.LEVELS) * len(N.METHODS)
+    # the library stops at the budget; CMA-ES (15 points a generation, n =
+    # 50) ends the generation it is in
+    assert all(r[5] <= 60 if r[3] == "defaults" else r[5] <= 60 + 15 for r in rows)
+    text = out.read_text()
+    assert text.startswith("# Noisy objectives") and "seeds 0 to 0" in text
+    with pytest.raises(SystemExit):
+        N.main(["--seeds", "0"])
