@@ -270,8 +270,10 @@ class GuidedES:
         as resolved (``sigma`` doubles, and stays above that scale, a
         floor decaying by ``AUTO_NOISE_SIGMA_DECAY`` per step); a step that
         promised a decrease within ``AUTO_NOISE_BAND`` times it is kept
-        unless ``f`` rose beyond that, and its line search runs on
-        discounted sums over such steps; a trial point along the surrogate
+        unless ``f`` rose beyond that, and its line search runs on the
+        curvature the pairs measure, over discounted sums of such steps;
+        where the pairs' mean stands in for ``f`` at the centre, the part
+        that curvature adds is taken off; a trial point along the surrogate
         must beat the centre by ``AUTO_NOISE_TRIAL_MARGIN`` times it; the
         metric learns from second differences above
         ``AUTO_NOISE_RESOLUTION`` times it; and the values are flat after
@@ -593,6 +595,8 @@ class GuidedES:
         # noise did not let the values judge, and the floor under sigma
         self._noisy_ls = (0.0, 0.0)
         self._noise_sigma = 0.0
+        # ... and the discounted mean of the curvatures the pairs measure
+        self._pair_curvature = 0.0
         # with bounds: coordinates on a bound that the estimate pushes out
         self._blocked = None
         self._masked_ask = False
@@ -698,7 +702,8 @@ class GuidedES:
         # ... and before the noise estimate, as for a deterministic f
         if "noise" not in state:
             state.update(_exact_values=[], _noise_samples=[], noise=0.0,
-                         _noisy_ls=(0.0, 0.0), _noise_sigma=0.0)
+                         _noisy_ls=(0.0, 0.0), _noise_sigma=0.0,
+                         _pair_curvature=0.0)
         self.__dict__.update(state)
 
     # -- state -------------------------------------------------------------
@@ -1017,8 +1022,9 @@ class GuidedES:
                 if trial is not None:
                     self._note_exact(trial, f_trial)
                 self._centre_value = None
+                e_search = eps if self._metric is None else self._pending_y[valid]
                 g = self._adaptive_update(eps, f_plus, f_minus, n_valid,
-                                          f_centre, probe_valid)
+                                          f_centre, probe_valid, e_search)
                 if self._metric is not None:
                     self._learn_metric(eps, f_plus, f_minus, f_centre,
                                        n_valid, centre)
@@ -1127,7 +1133,7 @@ class GuidedES:
         return g
 
     def _adaptive_update(self, eps, f_plus, f_minus, n_valid, f_centre,
-                         probe_valid):
+                         probe_valid, e_search):
         """``step='auto'``: see `ges_minimize._stepsize` for the rule."""
         sigma = self.sigma
         last = self._last_step
@@ -1160,6 +1166,9 @@ class GuidedES:
         # symmetric about it), else the mean of the pairs' values
         f_here = (float(np.mean(0.5 * (f_plus + f_minus))) if f_centre is None
                   else float(f_centre))
+        if self.noise > 0 and self.bounds is None:
+            f_here = self._track_curvature(e_search, f_plus, f_minus, f_centre,
+                                           f_here)
         factor, slope_after = 1.0, 0.0
         extend = last is not None and last[4]
         if last is not None:
@@ -1183,7 +1192,14 @@ class GuidedES:
                 ceiling += band
                 extend = False
                 self._step_curvature = None
-                factor = self._noisy_line_search(slope, f_here - f_before)
+                if self._pair_curvature > 0:
+                    # the curvature the pairs measure, in place of the one
+                    # two noisy values imply
+                    curvature = (self._pair_curvature
+                                 * self._search_length(delta_last) ** 2)
+                else:
+                    curvature = 2.0 * (f_here - f_before - slope)
+                factor = self._noisy_line_search(slope, curvature)
             if not f_here <= ceiling:
                 # the step made f worse: take it back, shorter next time
                 self._trial_reference = (f_before, 0.0)
@@ -1275,22 +1291,47 @@ class GuidedES:
             self.converged = "step"
         return u
 
-    def _noisy_line_search(self, slope, rise):
+    def _noisy_line_search(self, slope, curvature):
         """The factor of the step length after a step that the noise of
-        ``f`` did not let the values judge (its promised decrease `slope`,
-        the change `rise` of ``f`` it was measured to make): the parabola
-        of `line_search_ratio`, fitted to discounted sums over such steps
-        (each scaled to a unit step length) instead of to one, so that the
-        noise of single values averages out."""
+        ``f`` did not let the values judge (its promised decrease `slope`
+        and the curvature of ``f`` along it, ``delta^T H delta``): the
+        minimum of the parabola of `line_search_ratio`, with discounted
+        sums over such steps (each scaled to a unit step length) in place
+        of one step's slope and curvature, so that the noise averages
+        out."""
         eta = self._eta
         decay = AUTO_NOISE_DECAY
         s_slope, s_curvature = self._noisy_ls
         s_slope = decay * s_slope - slope / eta
-        s_curvature = decay * s_curvature + 2.0 * (rise - slope) / eta ** 2
+        s_curvature = decay * s_curvature + curvature / eta ** 2
         self._noisy_ls = (s_slope, s_curvature)
         best = s_slope / s_curvature if s_curvature > 0 else math.inf
         return min(max(best / eta, 1.0 / AUTO_NOISE_MAX_FACTOR),
                    AUTO_NOISE_MAX_FACTOR)
+
+    def _track_curvature(self, e, f_plus, f_minus, f_centre, f_here):
+        """With a noisy ``f``: update `_pair_curvature`, the discounted mean
+        of the curvatures ``(f(x + eps) + f(x - eps) - 2 f(x)) / |e|^2``
+        that the pairs measure when ``f`` at the centre is known (`e` the
+        perturbations in the coordinates of the search, ``y`` with a
+        metric); return `f_here`, or, when the mean of the pairs' values
+        stands in for ``f`` at the centre, that mean less the part the
+        curvature adds to it. The noise asks for a ``sigma`` large beside
+        the distance to the optimum, where the pairs measure the curvature
+        well and the mean of their values overstates ``f`` at the centre
+        by far more than the noise."""
+        size = np.einsum("ij,ij->i", e, e)
+        if f_centre is None:
+            if self._pair_curvature > 0:
+                f_here -= 0.5 * self._pair_curvature * float(size.mean())
+            return f_here
+        h = (f_plus + f_minus - 2.0 * float(f_centre)) / size
+        if h.size and np.isfinite(h).all():
+            w = AUTO_NOISE_DECAY
+            mean = float(h.mean())
+            self._pair_curvature = (mean if self._pair_curvature == 0.0
+                                    else w * self._pair_curvature + (1 - w) * mean)
+        return f_here
 
     def _note_exact(self, x, value):
         """Record ``f(x) = value`` measured exactly; when ``f`` was already

@@ -40,16 +40,19 @@ whose length ``eta`` is learnt from the values, never given by the user:
   ``sigma`` doubles, as P-RGF's safeguard does [1]_.
 - When ``f`` is noisy, its noise is estimated from values measured twice
   at one point (zero for a deterministic ``f``, which then runs exactly as
-  without it): a pair difference must exceed six standard deviations of
-  one value to count as resolved (and ``sigma`` then stays near the scale
-  at which the pairs last rose above the noise); a step that promised a
+  without it). A pair difference must then exceed six standard deviations
+  of one value to count as resolved, and ``sigma`` stays near the scale at
+  which the pairs last rose above the noise. The pairs' second
+  differences give the curvature of ``f``; a step that promised a
   decrease within one standard deviation is kept unless ``f`` rose beyond
-  that, and the line search fits its parabola to discounted sums over such
-  steps rather than to one (a line search fed the noise of single values
-  shrinks the step to nothing); a trial point along the surrogate must
-  beat the centre by three standard deviations; the metric learns only
-  from second differences above six; and the values are declared flat
-  after 20 doublings of ``sigma``, not 10.
+  that, and the next length comes from the parabola with that curvature,
+  over discounted sums of such steps (a line search fed the noise of
+  single values shrinks the step to nothing). Where the pairs' mean stands
+  in for ``f`` at the centre, the part the curvature adds to it is taken
+  off; a trial point along the surrogate must beat the centre by three
+  standard deviations; the metric learns only from second differences
+  above six; and the values are declared flat after 20 doublings of
+  ``sigma``, not 10.
 
 - With two pairs or more and a guide, the first pair probes the moving
   average (decay 0.8) of the unit guiding directions instead of a random

@@ -381,11 +381,19 @@ def test_noisy_benchmark_noise_table_and_a_tiny_run(tmp_path):
     out = tmp_path / "noisy.md"
     rows = N.main(["--seeds", "1", "--budget", "60", "--jobs", "1",
                    "--output", str(out)])
-    assert len(rows) == len(N.PROBLEMS) * len(N.LEVELS) * len(N.METHODS)
+    assert len(rows) == (len(N.PROBLEMS) + 3 * len(N.HELD_OUT)) * len(N.LEVELS) * len(
+        N.METHODS)
     # the library stops at the budget; CMA-ES (15 points a generation, n =
     # 50) ends the generation it is in
     assert all(r[5] <= 60 if r[3] == "defaults" else r[5] <= 60 + 15 for r in rows)
     text = out.read_text()
-    assert text.startswith("# Noisy objectives") and "seeds 0 to 0" in text
+    assert text.startswith("# Noisy objectives") and "Seeds 0 to 0" in text
+    assert "## Problems held out of every choice" in text
+    for kind in ("logcosh", "pow4", "ellipsoid"):        # gradients of the held out
+        p = N.HeldOut(kind, 6, 0)
+        x, v = np.linspace(-1, 1, 6), np.random.default_rng(1).standard_normal(6)
+        slope = (p.fun(x + 1e-6 * v) - p.fun(x - 1e-6 * v)) / 2e-6
+        assert slope == pytest.approx(p.grad(x) @ v, rel=1e-6)
+        assert p.fun(p.x_star) == pytest.approx(0.0, abs=1e-12)
     with pytest.raises(SystemExit):
         N.main(["--seeds", "0"])

@@ -39,19 +39,40 @@ def test_two_values_at_one_point_give_the_noise():
 def test_the_line_search_of_unjudged_steps_runs_on_discounted_sums():
     es = GuidedES(np.zeros(3), rng=0)
     es._eta = 1.0
-    # promised -1, measured -0.75: curvature 0.5 per unit step squared, the
-    # best step twice as long (the largest change allowed)
-    assert es._noisy_line_search(-1.0, -0.75) == 2.0
+    # slope -1, curvature 0.5 per unit step squared: the best step twice as
+    # long (the largest change allowed)
+    assert es._noisy_line_search(-1.0, 0.5) == 2.0
     assert es._noisy_ls == (1.0, 0.5)
-    # measured +1: curvature 4; the sums (0.9 * 1 + 1, 0.9 * 0.5 + 4) put
-    # the best step at 1.9 / 4.45 of a unit step, halved at most
-    assert es._noisy_line_search(-1.0, 1.0) == 0.5
+    # curvature 4: the sums (0.9 * 1 + 1, 0.9 * 0.5 + 4) put the best step
+    # at 1.9 / 4.45 of a unit step, halved at most
+    assert es._noisy_line_search(-1.0, 4.0) == 0.5
     es._eta = 0.5
-    s_slope, s_curvature = 0.9 * 1.9 + 0.5 / 0.5, 0.9 * 4.45 + 2 * (-0.4 + 0.5) / 0.25
-    assert es._noisy_line_search(-0.5, -0.4) == pytest.approx(
+    s_slope, s_curvature = 0.9 * 1.9 + 0.5 / 0.5, 0.9 * 4.45 + 0.2 / 0.25
+    assert es._noisy_line_search(-0.5, 0.2) == pytest.approx(
         s_slope / s_curvature / 0.5, rel=1e-12)
     es._noisy_ls = (1.0, -1.0)             # no curvature seen: longer
-    assert es._noisy_line_search(-0.5, -0.5) == 2.0
+    assert es._noisy_line_search(-0.5, 0.0) == 2.0
+
+
+def test_the_pairs_measure_the_curvature_and_correct_the_mean_of_their_values():
+    # f = 1.5 |x|^2: every pair's second difference over |e|^2 is 3
+    es = GuidedES(np.zeros(3), rng=0)
+    f = lambda x: 1.5 * float(x @ x)
+    x = np.array([0.3, -0.2, 0.1])
+    e = np.array([[1.0, 0.0, 2.0], [0.0, -0.5, 0.0]])
+    f_plus = np.array([f(x + r) for r in e])
+    f_minus = np.array([f(x - r) for r in e])
+    assert es._track_curvature(e, f_plus, f_minus, f(x), f(x)) == f(x)
+    assert es._pair_curvature == pytest.approx(3.0, rel=1e-12)
+    es._track_curvature(e, f_plus + [0.3, 0.0], f_minus, f(x), f(x))
+    assert es._pair_curvature == pytest.approx(
+        0.9 * 3.0 + 0.1 * (3.0 + 0.5 * 0.3 / 5.0), rel=1e-12)
+    es._pair_curvature = 3.0
+    # the centre not evaluated: the pairs' mean, less 3 / 2 of the mean |e|^2
+    mean = float(np.mean(0.5 * (f_plus + f_minus)))
+    assert es._track_curvature(e, f_plus, f_minus, None, mean) == pytest.approx(
+        f(x), rel=1e-12)
+    assert es._pair_curvature == 3.0
 
 
 def test_a_deterministic_objective_has_no_noise():
