@@ -1022,7 +1022,9 @@ class GuidedES:
                 if trial is not None:
                     self._note_exact(trial, f_trial)
                 self._centre_value = None
-                e_search = eps if self._metric is None else self._pending_y[valid]
+                # the perturbations in the coordinates of the search
+                e_search = (eps if self._metric is None or not self.noise
+                            else self._pending_y[valid])
                 g = self._adaptive_update(eps, f_plus, f_minus, n_valid,
                                           f_centre, probe_valid, e_search)
                 if self._metric is not None:
@@ -1325,7 +1327,8 @@ class GuidedES:
             if self._pair_curvature > 0:
                 f_here -= 0.5 * self._pair_curvature * float(size.mean())
             return f_here
-        h = (f_plus + f_minus - 2.0 * float(f_centre)) / size
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            h = (f_plus + f_minus - 2.0 * float(f_centre)) / size
         if h.size and np.isfinite(h).all():
             w = AUTO_NOISE_DECAY
             mean = float(h.mean())
