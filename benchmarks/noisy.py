@@ -38,6 +38,9 @@ from multiprocessing import Pool
 import numpy as np
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, HERE)
+
+from benchmarks._families import _unit  # noqa: E402
 
 PROBLEMS = (("sphere", "sphere", dict(n=50, bias=0.5, noise=0.5)),
             ("quadratic 1e3", "rotated", dict(n=50, cond=1e3, bias=0.5, noise=0.5)),
@@ -48,11 +51,6 @@ METHODS = ("defaults", "cma_grad")
 HELD_OUT = (("log cosh", "logcosh", dict(n=50)), ("fourth powers", "pow4", dict(n=30)),
             ("ellipsoid 1e6", "ellipsoid", dict(n=20)))
 HELD_OUT_SEEDS = (200, 201, 202)
-
-
-def _unit(rng, n):
-    v = rng.standard_normal(n)
-    return v / np.linalg.norm(v)
 
 
 class HeldOut:
@@ -96,7 +94,8 @@ class HeldOut:
 
     def surrogate_grad(self, x):
         g = self.grad(x)
-        return g + (0.5 * self.bias + 0.5 * _unit(self._noise, self.n)) * np.linalg.norm(g)
+        direction = 0.5 * self.bias + 0.5 * _unit(self._noise, self.n)
+        return g + direction * np.linalg.norm(g)
 
 
 class Noisy:

@@ -1097,7 +1097,7 @@ class GuidedES:
         if shortest <= METRIC_X_RESOLUTION * float(np.linalg.norm(centre)):
             return
         self._metric.update(self._pending_y, f_plus, f_minus, float(f_centre),
-                            step, AUTO_NOISE_RESOLUTION * self.noise)
+                            step, self._noise_floor())
 
     def _track_probe(self, d_sq, probe_valid):
         """Update the moving averages of the squared pair slopes."""
@@ -1217,8 +1217,7 @@ class GuidedES:
         self._window = self._remember(f_here)
         ceiling = max(self._window)
         self._trial_reference = (ceiling, 0.0)
-        noise = AUTO_NOISE_RESOLUTION * self.noise
-        if not resolved(f_plus, f_minus, noise).any() or norm_u == 0:
+        if not resolved(f_plus, f_minus, self._noise_floor()).any() or norm_u == 0:
             # the values do not resolve this scale: search wider
             self._flat_run += 1
             self._last_step = None
@@ -1292,6 +1291,12 @@ class GuidedES:
         elif self._tiny_run >= AUTO_FLAT_ITERATIONS:
             self.converged = "step"
         return u
+
+    def _noise_floor(self):
+        """The smallest difference of values that is not noise:
+        `AUTO_NOISE_RESOLUTION` standard deviations of one value (0 for a
+        deterministic ``f``)."""
+        return AUTO_NOISE_RESOLUTION * self.noise
 
     def _noisy_line_search(self, slope, curvature):
         """The factor of the step length after a step that the noise of
@@ -1368,7 +1373,7 @@ class GuidedES:
         size of the values compared) is rounding, and one not above
         `AUTO_NOISE_RESOLUTION` times the noise of ``f`` is noise: either
         starts afresh."""
-        floor = max(AUTO_JUMP_PRECISION * scale, AUTO_NOISE_RESOLUTION * self.noise)
+        floor = max(AUTO_JUMP_PRECISION * scale, self._noise_floor())
         if not (np.isfinite(rise) and rise > floor):
             self._rises = []
             return

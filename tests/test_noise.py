@@ -171,13 +171,14 @@ def test_resume_from_a_pickle_repeats_a_noisy_run():
 
 def test_a_pickle_from_before_the_noise_estimate_resumes_without_noise():
     es = GuidedES(np.zeros(3), rng=0)
-    state = es.__getstate__() if hasattr(es, "__getstate__") else dict(es.__dict__)
-    state = dict(state)
-    for name in ("_exact_values", "_noise_samples", "noise"):
+    state = dict(es.__dict__)
+    names = ("_exact_values", "_noise_samples", "noise", "_noisy_ls",
+             "_noise_sigma", "_pair_curvature")
+    for name in names:
         del state[name]
     old = GuidedES.__new__(GuidedES)
     old.__setstate__(state)
-    assert (old.noise, old._noise_samples, old._exact_values) == (0.0, [], [])
+    assert [getattr(old, name) for name in names] == [[], [], 0.0, (0.0, 0.0), 0.0, 0.0]
 
 
 def test_error_in_tell_leaves_the_noise_estimate_unchanged():
