@@ -7,6 +7,7 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.metrics import f1_score
 
 from ges_minimize import GuidedESClassifier
+from ges_minimize.estimators._climb import one_blas_thread
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +80,17 @@ def test_selections_return_different_centres(cancer):
     assert best.score(X, y) == pytest.approx(best.objective_curve_.max())
     assert not np.allclose(average.coef_, last.coef_)
     assert not np.allclose(average.coef_, best.coef_)
+
+
+def test_one_blas_thread_limits_and_restores():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [lib["num_threads"] for lib in threadpool_info()
+                if lib["user_api"] == "blas"]
+
+    before = blas_threads()
+    for _ in range(2):           # the second call reuses the cached controller
+        with one_blas_thread():
+            assert all(n == 1 for n in blas_threads())
+        assert blas_threads() == before

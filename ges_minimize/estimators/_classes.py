@@ -23,10 +23,9 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
 
 from . import _cv, _decision, _model
-from ._climb import Monitor, climb, make_optimizer, stratified_sample
+from ._climb import Monitor, climb, make_optimizer, one_blas_thread, stratified_sample
 from ._objective import Data, NegativeScore, evaluator
 
 __all__ = ["GuidedESClassifier", "GuidedESRegressor"]
@@ -74,8 +73,7 @@ class _BaseGuidedES(BaseEstimator):
         # an error leaves the estimator as it was
         before = dict(self.__dict__)
         try:
-            # Thousands of small matrix products: BLAS threads only spin-wait.
-            with threadpool_limits(limits=1, user_api="blas"):
+            with one_blas_thread():
                 return self._fit_single_thread(X, y, sample_weight, fit_params)
         except BaseException:
             self.__dict__.clear()

@@ -48,9 +48,9 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (_check_sample_weight, check_is_fitted,
                                       validate_data)
-from threadpoolctl import threadpool_limits
 
 from .._minimize import minimize_guided_es
+from ._climb import one_blas_thread
 
 __all__ = ["GuidedESScoringSystem", "fit_multiplier", "decode",
            "IntegerObjective", "rescaled_rounding", "local_search"]
@@ -581,7 +581,7 @@ class GuidedESScoringSystem(ClassifierMixin, BaseEstimator):
         """
         before = dict(self.__dict__)
         try:
-            with threadpool_limits(limits=1, user_api="blas"):
+            with one_blas_thread():
                 return self._fit(X, y, sample_weight)
         except BaseException:
             self.__dict__.clear()
