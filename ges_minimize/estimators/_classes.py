@@ -389,7 +389,10 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         'auto' is ``1 / sum(sample_weight)`` (``1 / n_samples`` without
         weights): on the summed loss, the penalty of scikit-learn's defaults
         ``LogisticRegression(C=1.0)`` and ``Ridge(alpha=1.0)``, so that the
-        linear start is that model.
+        linear start is that model fitted on the standardised inputs (the
+        very model where the inputs are standardised already; columns such
+        as one-hot indicators, which those models penalise unscaled, are
+        penalised here at unit variance).
     init : {'auto', 'surrogate', 'random'}, default='auto'
         Starting parameters. 'surrogate' minimises the penalised surrogate
         loss: with L-BFGS for a linear model (the regularised logistic
@@ -671,7 +674,7 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
     - *The start* is the model scikit-learn users compare with:
       ``l2_regularization='auto'`` makes the linear start
       ``LogisticRegression(C=1.0)`` (``Ridge(alpha=1.0)`` for the
-      regressor), and `cv` tunes its intercept for the scorer on out-of-fold
+      regressor) on standardised inputs, and `cv` tunes its intercept for the scorer on out-of-fold
       outputs. Training outputs are optimistic (each sample helped fit
       them), so the training score puts a decision threshold or a quantile
       too close to the training points; out-of-fold outputs do not. The
