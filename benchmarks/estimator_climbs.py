@@ -16,10 +16,12 @@ its cost:
    chosen count, so that any stopping rule can be replayed on the recorded
    scores and judged by the test metric of what it would choose. Rules:
    the library's; the same without the "not at its best" guard; both with
-   a patience of 2; and never stopping early. Cost: the iterations of the
+   a patience of 2; the library's, allowed to stop only from 45
+   iterations on; and never stopping early. Cost: the iterations of the
    fold climbs (5 x the last checkpoint reached) plus the final climb's.
 2. **The step rule.** The estimators step with Adam (a fixed rate on
-   standardised parameters). Against it, the library's adaptive mode
+   standardised parameters). Against it: Adam whose step grows linearly
+   over its first 30 updates (a warm-up), and the library's adaptive mode
    (``step='auto'``), once with the estimators' other settings (no metric,
    no self-guidance, no surrogate step) and once at the adaptive mode's
    own defaults (keeping the estimators' `sigma` and `n_pairs`), inside an
@@ -53,7 +55,7 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, HERE)
 
 from benchmarks import _datasets, estimators as bench  # noqa: E402
-from ges_minimize import GuidedES  # noqa: E402
+from ges_minimize import Adam, GuidedES  # noqa: E402
 from ges_minimize.estimators import _classes, _climb, _cv  # noqa: E402
 
 REPORT = os.path.join(HERE, "docs", "benchmarks_estimator_climbs.md")
@@ -61,8 +63,12 @@ TASK_NAMES = [t.name for t in _datasets.TASKS]
 
 
 # -- stopping rules, replayed on the recorded scores (folds x checkpoints) -----------------
+# A rule sees the scores so far and the checkpoints they were taken at.
+_LIBRARY_RULE = _cv._out_of_patience
+
+
 def _patience_rule(patience, guard):
-    def rule(scores):
+    def rule(scores, reached):
         if scores.shape[1] <= patience:
             return False
         if guard and scores.mean(axis=0)[-1] >= scores.mean(axis=0).max():
@@ -72,20 +78,28 @@ def _patience_rule(patience, guard):
     return rule
 
 
+def _not_before(iterations):
+    """The library's rule, which may stop only from `iterations` on."""
+    def rule(scores, reached):
+        return reached[-1] >= iterations and _LIBRARY_RULE(scores)
+    return rule
+
+
 LIBRARY = "library (patience 3, not at its best)"
 RULES = {
-    LIBRARY: _cv._out_of_patience,
+    LIBRARY: lambda scores, reached: _LIBRARY_RULE(scores),
     "patience 3": _patience_rule(3, guard=False),
     "patience 2, not at its best": _patience_rule(2, guard=True),
     "patience 2": _patience_rule(2, guard=False),
-    "never early": lambda scores: False,
+    "library, not before 45 iterations": _not_before(45),
+    "never early": lambda scores, reached: False,
 }
 
 
 def replay(rule, scores, checkpoints):
     """The count `rule` chooses and the cost of the climbs it runs."""
     for j in range(1, scores.shape[1] + 1):
-        if rule(scores[:, :j]):
+        if rule(scores[:, :j], checkpoints[:j]):
             break
     chosen = int(checkpoints[_cv.first_within_one_se(scores[:, :j])])
     return chosen, 5 * int(checkpoints[j - 1]) + chosen
@@ -103,7 +117,35 @@ def _adaptive_defaults(est, theta0, rng):
     return GuidedES(theta0, sigma=est.sigma, n_pairs=est.n_pairs, rng=rng)
 
 
+class _WarmAdam(Adam):
+    """Adam whose step grows linearly over its first `warmup` updates: the
+    first steps of Adam move every coordinate by about the full learning
+    rate, whatever the noise of its estimate (Liu et al., "On the variance
+    of the adaptive learning rate and beyond", ICLR 2020)."""
+
+    def __init__(self, learning_rate, warmup):
+        super().__init__(learning_rate)
+        self.warmup = warmup
+
+    def update(self, g, state):
+        delta, state = super().update(g, state)
+        return delta * min(1.0, state.count / self.warmup), state
+
+
+def _adam_warm_up(est, theta0, rng):
+    rate = Adam().learning_rate if est.learning_rate is None else est.learning_rate
+    return GuidedES(theta0, sigma=est.sigma, alpha=est.alpha, beta=est.beta,
+                    n_pairs=est.n_pairs,
+                    subspace_dim=min(est.subspace_dim, theta0.size),
+                    step=_WarmAdam(rate, WARM_UP), bounds=None,
+                    self_guided=False, rng=rng, estimate_rho=False,
+                    metric="none", surrogate_step=False, nonmonotone=1)
+
+
+#: Updates over which `_WarmAdam` reaches its full step.
+WARM_UP = 30
 STEPS = {"Adam (library)": _climb.make_optimizer,
+         f"Adam, warm-up over {WARM_UP} iterations": _adam_warm_up,
          "adaptive, estimators' settings": _adaptive_as_estimators,
          "adaptive, its defaults": _adaptive_defaults}
 
@@ -144,7 +186,7 @@ def _stopping_fold(task, budget, *fold):
             try:
                 forced["result"] = original(*args)
             finally:
-                _cv._out_of_patience = RULES[LIBRARY]
+                _cv._out_of_patience = _LIBRARY_RULE
         _, checkpoints, scores = forced["result"]
         return forced["count"], checkpoints, scores
 
