@@ -21,7 +21,9 @@ its cost:
    fold climbs (5 x the last checkpoint reached) plus the final climb's.
 2. **The step rule.** The estimators step with Adam (a fixed rate on
    standardised parameters). Against it: Adam whose step grows linearly
-   over its first 30 updates (a warm-up), and the library's adaptive mode
+   over its first 30 updates (a warm-up), alone and with fold climbs that
+   may stop only from the seventh checkpoint (45 iterations with the
+   default ``max_iter``) on, and the library's adaptive mode
    (``step='auto'``), once with the estimators' other settings (no metric,
    no self-guidance, no surrogate step) and once at the adaptive mode's
    own defaults (keeping the estimators' `sigma` and `n_pairs`), inside an
@@ -150,7 +152,14 @@ WARM_UP = 30
 STEPS = {"Adam (library)": _climb.make_optimizer,
          f"Adam, warm-up over {WARM_UP} iterations": _adam_warm_up,
          "adaptive, estimators' settings": _adaptive_as_estimators,
-         "adaptive, its defaults": _adaptive_defaults}
+         "adaptive, its defaults": _adaptive_defaults,
+         f"Adam, warm-up over {WARM_UP} iterations, climbs stop from 45": _adam_warm_up}
+#: Step-rule variants that also change when the fold climbs may stop (the
+#: warm-up's early steps are short, so the library's rule can stop while
+#: the curve is still flat).
+STOPPING_OF_STEPS = {
+    f"Adam, warm-up over {WARM_UP} iterations, climbs stop from 45":
+        lambda scores: scores.shape[1] >= 7 and _LIBRARY_RULE(scores)}
 
 
 def _use_optimizer(make):
@@ -212,9 +221,11 @@ def _steps_fold(task, budget, *fold):
     try:
         for name, make in STEPS.items():
             _use_optimizer(make)
+            _cv._out_of_patience = STOPPING_OF_STEPS.get(name, _LIBRARY_RULE)
             out[name] = _fit(task, budget, *fold)
     finally:
         _use_optimizer(STEPS["Adam (library)"])
+        _cv._out_of_patience = _LIBRARY_RULE
     return out
 
 
