@@ -674,10 +674,11 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
     - *The start* is the model scikit-learn users compare with:
       ``l2_regularization='auto'`` makes the linear start
       ``LogisticRegression(C=1.0)`` (``Ridge(alpha=1.0)`` for the
-      regressor) on standardised inputs, and `cv` tunes its intercept for the scorer on out-of-fold
-      outputs. Training outputs are optimistic (each sample helped fit
-      them), so the training score puts a decision threshold or a quantile
-      too close to the training points; out-of-fold outputs do not. The
+      regressor) on standardised inputs, and `cv` tunes its intercept for
+      the scorer on out-of-fold outputs. Training outputs are optimistic
+      (each sample helped fit them), so the training score puts a decision
+      threshold or a quantile too close to the training points;
+      out-of-fold outputs do not. The
       shift is kept only if it beats none by more than one standard error
       of the folds' differences: for accuracy or F1 the logistic
       regression's own threshold is usually as good, and a tuned one adds
