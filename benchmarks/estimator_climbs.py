@@ -42,6 +42,7 @@ seeds writes no file unless ``--output`` is given.
 """
 
 import argparse
+import copy
 import os
 import platform
 import sys
@@ -111,11 +112,17 @@ def replay(rule, scores, checkpoints):
 
 
 # -- optimisers of the step-rule part ------------------------------------------------------
-def _adaptive_as_estimators(est, theta0, rng):
-    return GuidedES(theta0, sigma=est.sigma, alpha=est.alpha, n_pairs=est.n_pairs,
-                    subspace_dim=min(est.subspace_dim, theta0.size), step="auto",
-                    rng=rng, self_guided=False, estimate_rho=False, metric="none",
-                    surrogate_step=False, nonmonotone=1)
+_LIBRARY_OPTIMIZER = _climb.make_optimizer
+
+
+def _library_optimizer_with(step):
+    """The library's optimiser, with the step rule `step` (a name, or a
+    function that makes a new rule object) in place of the estimator's."""
+    def make(est, theta0, rng):
+        shadow = copy.copy(est)
+        shadow.step, shadow.learning_rate = step() if callable(step) else step, None
+        return _LIBRARY_OPTIMIZER(shadow, theta0, rng)
+    return make
 
 
 def _adaptive_defaults(est, theta0, rng):
@@ -137,21 +144,12 @@ class _WarmAdam(Adam):
         return delta * min(1.0, state.count / self.warmup), state
 
 
-def _adam_warm_up(est, theta0, rng):
-    rate = Adam().learning_rate if est.learning_rate is None else est.learning_rate
-    return GuidedES(theta0, sigma=est.sigma, alpha=est.alpha, beta=est.beta,
-                    n_pairs=est.n_pairs,
-                    subspace_dim=min(est.subspace_dim, theta0.size),
-                    step=_WarmAdam(rate, WARM_UP), bounds=None,
-                    self_guided=False, rng=rng, estimate_rho=False,
-                    metric="none", surrogate_step=False, nonmonotone=1)
-
-
 #: Updates over which `_WarmAdam` reaches its full step.
 WARM_UP = 30
-STEPS = {"Adam (library)": _climb.make_optimizer,
+_adam_warm_up = _library_optimizer_with(lambda: _WarmAdam(Adam().learning_rate, WARM_UP))
+STEPS = {"Adam (library)": _LIBRARY_OPTIMIZER,
          f"Adam, warm-up over {WARM_UP} iterations": _adam_warm_up,
-         "adaptive, estimators' settings": _adaptive_as_estimators,
+         "adaptive, estimators' settings": _library_optimizer_with("auto"),
          "adaptive, its defaults": _adaptive_defaults,
          f"Adam, warm-up over {WARM_UP} iterations, climbs stop from 45": _adam_warm_up}
 #: Step-rule variants that also change when the fold climbs may stop (the
@@ -170,13 +168,8 @@ def _use_optimizer(make):
 def _fit(task, budget, X_tr, y_tr, a_tr, X_te, y_te, a_te):
     with sklearn.config_context(enable_metadata_routing=task.kind == "amount"):
         est, seconds = bench._fit_guided_es(task, budget, X_tr, y_tr, a_tr)
-    if task.kind == "regression":
-        out = est.predict(X_te)
-    elif task.kind == "ranking":
-        out = est.decision_function(X_te)
-    else:
-        out = est.predict(X_te)
-    return bench.test_metric(task, y_te, out, a_te), seconds
+    return (bench.test_metric(task, y_te, bench.guided_es_output(task, est, X_te), a_te),
+            seconds)
 
 
 def _stopping_fold(task, budget, *fold):
@@ -236,10 +229,7 @@ def run_job(job):
     budget = bench.Budget(quick, seed)
     X, y, amount, numeric, categorical = task.load()
     if quick:
-        keep = np.sort(np.random.default_rng(seed).choice(len(y), min(300, len(y)),
-                                                         replace=False))
-        X, y = X.iloc[keep].reset_index(drop=True), y[keep]
-        amount = None if amount is None else amount[keep]
+        X, y, amount = bench.quick_subset(X, y, amount, seed)
     kind = KFold if task.kind == "regression" else StratifiedKFold
     folds = []
     with warnings.catch_warnings(), threadpool_limits(limits=1):

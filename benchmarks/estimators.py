@@ -181,6 +181,20 @@ def _fit_guided_es(task, budget, X, y, amount):
     return _timed(lambda: est.fit(X, y))
 
 
+def guided_es_output(task, est, X):
+    """What the task's metric scores of a fitted Guided ES: predictions, or
+    the decision function for a metric of the ranking."""
+    return est.decision_function(X) if task.kind == "ranking" else est.predict(X)
+
+
+def quick_subset(X, y, amount, seed):
+    """At most 300 rows drawn with `seed`, for the quick runs."""
+    keep = np.sort(np.random.default_rng(seed).choice(len(y), min(300, len(y)),
+                                                     replace=False))
+    return (X.iloc[keep].reset_index(drop=True), y[keep],
+            None if amount is None else amount[keep])
+
+
 def methods_on_fold(task, budget, X_tr, y_tr, a_tr, X_te, a_te):
     """Every method's test output on one fold: a list of rows
     ``(method, output, positive-class probability or None, fit seconds,
@@ -201,13 +215,9 @@ def methods_on_fold(task, budget, X_tr, y_tr, a_tr, X_te, a_te):
         if task.kind == "multiclass":
             info["offsets"] = hasattr(est, "class_offsets_")
             info["bayes"] = getattr(est, "decision_rule_", None) == "bayes"
-        if task.kind == "regression":
-            out, proba = est.predict(X_te), None
-        elif task.kind == "ranking":
-            out, proba = est.decision_function(X_te), None
-        else:
-            out = est.predict(X_te)
-            proba = est.predict_proba(X_te)[:, 1] if task.kind != "multiclass" else None
+        out = guided_es_output(task, est, X_te)
+        proba = (est.predict_proba(X_te)[:, 1]
+                 if task.kind in ("binary", "amount") else None)
         rows.append((GES, out, proba, seconds, info))
 
     if task.kind == "regression":
@@ -269,10 +279,7 @@ def run_task(task, budget, repeats):
     of every method on `task`."""
     X, y, amount, numeric, categorical = task.load()
     if budget.quick:
-        keep = np.sort(np.random.default_rng(budget.seed).choice(len(y), min(300, len(y)),
-                                                                replace=False))
-        X, y = X.iloc[keep].reset_index(drop=True), y[keep]
-        amount = None if amount is None else amount[keep]
+        X, y, amount = quick_subset(X, y, amount, budget.seed)
     kind = KFold if task.kind == "regression" else StratifiedKFold
     n_splits = 2 if budget.quick else 5
     splitters = [kind(n_splits, shuffle=True, random_state=budget.seed + r)

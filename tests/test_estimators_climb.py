@@ -83,14 +83,18 @@ def test_selections_return_different_centres(cancer):
 
 
 def test_one_blas_thread_limits_and_restores():
-    from threadpoolctl import threadpool_info
+    from threadpoolctl import threadpool_info, threadpool_limits
 
     def blas_threads():
         return [lib["num_threads"] for lib in threadpool_info()
                 if lib["user_api"] == "blas"]
 
-    before = blas_threads()
-    for _ in range(2):           # the second call reuses the cached controller
-        with one_blas_thread():
-            assert all(n == 1 for n in blas_threads())
-        assert blas_threads() == before
+    # from two threads, so that the limit to one shows whatever the
+    # environment set
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+        assert before and all(n == 2 for n in before)
+        for _ in range(2):       # the second call reuses the cached controller
+            with one_blas_thread():
+                assert all(n == 1 for n in blas_threads())
+            assert blas_threads() == before
