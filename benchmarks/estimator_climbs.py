@@ -84,20 +84,16 @@ def _patience_rule(patience, guard):
     return rule
 
 
-def _not_before(iterations):
-    """The library's rule, which may stop only from `iterations` on."""
-    def rule(scores, reached):
-        return reached[-1] >= iterations and _LIBRARY_RULE(scores)
-    return rule
-
-
-LIBRARY = "library (patience 3, not at its best)"
+LIBRARY = "library (patience 3, not at its best, from the 7th checkpoint)"
+#: The library's rule until the estimators' Adam warmed up: it could stop
+#: from the 4th checkpoint.
+BEFORE = "the same from the 4th checkpoint (the rule before)"
 RULES = {
     LIBRARY: lambda scores, reached: _LIBRARY_RULE(scores),
+    BEFORE: _patience_rule(3, guard=True),
     "patience 3": _patience_rule(3, guard=False),
     "patience 2, not at its best": _patience_rule(2, guard=True),
     "patience 2": _patience_rule(2, guard=False),
-    "library, not before 45 iterations": _not_before(45),
     "never early": lambda scores, reached: False,
 }
 
@@ -129,35 +125,17 @@ def _adaptive_defaults(est, theta0, rng):
     return GuidedES(theta0, sigma=est.sigma, n_pairs=est.n_pairs, rng=rng)
 
 
-class _WarmAdam(Adam):
-    """Adam whose step grows linearly over its first `warmup` updates: the
-    first steps of Adam move every coordinate by about the full learning
-    rate, whatever the noise of its estimate (Liu et al., "On the variance
-    of the adaptive learning rate and beyond", ICLR 2020)."""
-
-    def __init__(self, learning_rate, warmup):
-        super().__init__(learning_rate)
-        self.warmup = warmup
-
-    def update(self, g, state):
-        delta, state = super().update(g, state)
-        return delta * min(1.0, state.count / self.warmup), state
-
-
-#: Updates over which `_WarmAdam` reaches its full step.
-WARM_UP = 30
-_adam_warm_up = _library_optimizer_with(lambda: _WarmAdam(Adam().learning_rate, WARM_UP))
-STEPS = {"Adam (library)": _LIBRARY_OPTIMIZER,
-         f"Adam, warm-up over {WARM_UP} iterations": _adam_warm_up,
+ADAM = f"Adam, warm-up over {_climb.ADAM_WARMUP} updates (library)"
+_plain_adam = _library_optimizer_with(Adam)
+STEPS = {ADAM: _LIBRARY_OPTIMIZER,
+         "Adam without warm-up": _plain_adam,
+         "Adam without warm-up, climbs stop from the 4th checkpoint (before)": _plain_adam,
          "adaptive, estimators' settings": _library_optimizer_with("auto"),
-         "adaptive, its defaults": _adaptive_defaults,
-         f"Adam, warm-up over {WARM_UP} iterations, climbs stop from 45": _adam_warm_up}
-#: Step-rule variants that also change when the fold climbs may stop (the
-#: warm-up's early steps are short, so the library's rule can stop while
-#: the curve is still flat).
+         "adaptive, its defaults": _adaptive_defaults}
+#: Step-rule variants that also change when the fold climbs may stop.
 STOPPING_OF_STEPS = {
-    f"Adam, warm-up over {WARM_UP} iterations, climbs stop from 45":
-        lambda scores: scores.shape[1] >= 7 and _LIBRARY_RULE(scores)}
+    "Adam without warm-up, climbs stop from the 4th checkpoint (before)":
+        lambda scores: RULES[BEFORE](scores, None)}
 
 
 def _use_optimizer(make):
@@ -217,7 +195,7 @@ def _steps_fold(task, budget, *fold):
             _cv._out_of_patience = STOPPING_OF_STEPS.get(name, _LIBRARY_RULE)
             out[name] = _fit(task, budget, *fold)
     finally:
-        _use_optimizer(STEPS["Adam (library)"])
+        _use_optimizer(STEPS[ADAM])
         _cv._out_of_patience = _LIBRARY_RULE
     return out
 
@@ -280,7 +258,7 @@ def stopping_rows(task, folds):
 
 def steps_rows(task, folds):
     rows = []
-    library = "Adam (library)"
+    library = ADAM
     base = [_signed(task, f[library][0]) for f in folds]
     base_time = np.mean([f[library][1] for f in folds])
     for name in STEPS:

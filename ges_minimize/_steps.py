@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import check_real
+from ._validation import check_int, check_real
 
 __all__ = ["SGD", "Momentum", "Adam", "make_step"]
 
@@ -122,11 +122,21 @@ class Adam:
         Decay rates of the first and second moment estimates, in [0, 1).
     eps : float, default 1e-8
         Added to the root of the second moment.
+    warmup : int, default 0
+        Number of updates over which the step grows linearly to its full
+        size: update ``k`` is scaled by ``min(1, k / warmup)``. Adam's
+        first updates move every coordinate by about `learning_rate`,
+        however noisy the gradient estimate, since its second moment is
+        estimated from one or a few samples; a warm-up keeps those steps
+        short [2]_. 0 (no warm-up) is Adam as published.
 
     References
     ----------
     .. [1] D. P. Kingma and J. Ba, "Adam: a method for stochastic
        optimization", ICLR 2015. arXiv:1412.6980.
+    .. [2] L. Liu, H. Jiang, P. He, W. Chen, X. Liu, J. Gao and J. Han, "On
+       the variance of the adaptive learning rate and beyond", ICLR 2020.
+       arXiv:1908.03265.
 
     Examples
     --------
@@ -137,14 +147,19 @@ class Adam:
     >>> delta, state = rule.update(np.array([4.0, -0.5]), state)
     >>> np.round(delta, 6)        # first step: learning_rate * sign(g)
     array([-0.1,  0.1])
+    >>> warm = Adam(0.1, warmup=4)
+    >>> delta, _ = warm.update(np.array([4.0, -0.5]), warm.init(np.zeros(2)))
+    >>> np.round(delta, 6)        # a quarter of it
+    array([-0.025,  0.025])
     """
 
-    def __init__(self, learning_rate=0.01, b1=0.9, b2=0.999, eps=1e-8):
+    def __init__(self, learning_rate=0.01, b1=0.9, b2=0.999, eps=1e-8, warmup=0):
         self.learning_rate = check_real(learning_rate, "learning_rate",
                                         low=0, low_open=True)
         self.b1 = check_real(b1, "b1", low=0, high=1, high_open=True)
         self.b2 = check_real(b2, "b2", low=0, high=1, high_open=True)
         self.eps = check_real(eps, "eps", low=0, low_open=True)
+        self.warmup = check_int(warmup, "warmup", low=0)
 
     def init(self, x):
         zeros = np.zeros_like(x, dtype=float)
@@ -157,11 +172,18 @@ class Adam:
         mu_hat = mu / (1.0 - self.b1**count)
         nu_hat = nu / (1.0 - self.b2**count)
         delta = -self.learning_rate * mu_hat / (np.sqrt(nu_hat) + self.eps)
+        if count < self.warmup:
+            delta = delta * (count / self.warmup)
         return delta, AdamState(count, mu, nu)
 
+    def __setstate__(self, state):
+        # an Adam pickled before `warmup` existed had none
+        self.__dict__.update({"warmup": 0, **state})
+
     def __repr__(self):
+        warmup = f", warmup={self.warmup!r}" if self.warmup else ""
         return (f"Adam(learning_rate={self.learning_rate!r}, b1={self.b1!r}, "
-                f"b2={self.b2!r}, eps={self.eps!r})")
+                f"b2={self.b2!r}, eps={self.eps!r}{warmup})")
 
 
 _RULES = {"sgd": SGD, "momentum": Momentum, "adam": Adam}

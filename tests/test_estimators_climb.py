@@ -6,8 +6,8 @@ from numpy.testing import assert_array_equal
 from sklearn.datasets import load_breast_cancer
 from sklearn.metrics import f1_score
 
-from ges_minimize import GuidedESClassifier
-from ges_minimize.estimators._climb import one_blas_thread
+from ges_minimize import Adam, GuidedESClassifier
+from ges_minimize.estimators._climb import ADAM_WARMUP, make_optimizer, one_blas_thread
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +98,16 @@ def test_one_blas_thread_limits_and_restores():
             with one_blas_thread():
                 assert all(n == 1 for n in blas_threads())
             assert blas_threads() == before
+
+
+@pytest.mark.parametrize("learning_rate, expected", [(None, 0.01), (0.05, 0.05)])
+def test_estimators_adam_warms_up(learning_rate, expected):
+    est = GuidedESClassifier("f1", learning_rate=learning_rate)
+    es = make_optimizer(est, np.zeros(4), np.random.default_rng(0))
+    assert isinstance(es.step, Adam)
+    assert (es.step.learning_rate, es.step.warmup) == (expected, ADAM_WARMUP)
+    assert ADAM_WARMUP == 30
+    # the other rules are built by name, as the optimiser builds them
+    sgd = make_optimizer(GuidedESClassifier("f1", step="sgd"), np.zeros(4),
+                         np.random.default_rng(0))
+    assert repr(sgd.step) == "SGD(learning_rate=0.2)"

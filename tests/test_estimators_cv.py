@@ -89,17 +89,18 @@ def test_one_standard_error_rule():
 
 def test_cv_early_stopping_chooses_the_iterations(cancer):
     X, y = cancer
-    fit = lambda **kw: GuidedESClassifier("f1", early_stopping="cv", max_iter=60,
+    fit = lambda **kw: GuidedESClassifier("f1", early_stopping="cv", max_iter=100,
                                           random_state=0, **kw).fit(X, y)
     clf = fit()
     checkpoints = clf.cv_checkpoints_
-    grid = np.unique(np.round(np.geomspace(1, 60, 10)).astype(int))
+    grid = np.unique(np.round(np.geomspace(1, 100, 10)).astype(int))
     assert_array_equal(checkpoints, grid[:checkpoints.size])
     assert clf.cv_scores_.shape == (5, checkpoints.size)
-    # the climbs stopped before 60 iterations only because the choice had
-    # not changed over the last CV_PATIENCE checkpoints, the last not the best
+    # the climbs stopped before 100 iterations only because the choice had
+    # not changed over the last CV_PATIENCE checkpoints, the last not the
+    # best, and not before CV_FIRST_STOP checkpoints
     patience = _cv.CV_PATIENCE
-    assert checkpoints.size < grid.size
+    assert _cv.CV_FIRST_STOP <= checkpoints.size < grid.size
     assert (_first_within_one_se(clf.cv_scores_)
             == _first_within_one_se(clf.cv_scores_[:, :-patience]))
     assert clf.cv_scores_[:, -1].mean() < clf.cv_scores_.mean(axis=0).max()
@@ -117,15 +118,19 @@ def test_cv_early_stopping_chooses_the_iterations(cancer):
     assert far.cv_scores_[:, chosen].mean() > far.cv_scores_[:, 0].mean()
     # without folds, max_iter iterations
     plain = fit(cv=None)
-    assert plain.n_iter_ == 60 and not hasattr(plain, "cv_scores_")
+    assert plain.n_iter_ == 100 and not hasattr(plain, "cv_scores_")
 
 
 def test_patience_stops_only_when_the_choice_held_and_the_score_fell():
-    flat = np.array([[0.90, 0.91, 0.90, 0.90, 0.89], [0.92, 0.91, 0.92, 0.91, 0.92]])
+    assert _cv.CV_FIRST_STOP == 7
+    flat = np.array([[0.90, 0.91, 0.90, 0.90, 0.89, 0.90, 0.89],
+                     [0.92, 0.91, 0.92, 0.91, 0.92, 0.91, 0.92]])
     assert _cv._out_of_patience(flat)
-    rising = np.array([[0.80, 0.81, 0.83, 0.85, 0.86], [0.70, 0.74, 0.72, 0.76, 0.80]])
+    rising = np.array([[0.80, 0.81, 0.83, 0.85, 0.86, 0.86, 0.87],
+                       [0.70, 0.74, 0.72, 0.76, 0.80, 0.81, 0.82]])
     assert not _cv._out_of_patience(rising)
-    assert not _cv._out_of_patience(flat[:, :3])      # too few checkpoints
+    # the choice held over the last 3 of 6, but 7 are needed
+    assert not _cv._out_of_patience(flat[:, :6])
 
 
 # -- class offsets (several classes) ----------------------------------------------

@@ -4,7 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from scipy.optimize import rosen, rosen_der
 
 from ges_minimize import SGD, Adam, Momentum, make_step
@@ -43,6 +43,30 @@ def test_adam_matches_hand_computation():
     expected = -0.1 * (mu / (1 - 0.25)) / np.sqrt(nu / (1 - 0.5625))
     assert_allclose(delta, [expected], atol=1e-15)
     assert state.count == 2
+
+
+def test_adam_warmup_scales_its_first_updates_only():
+    rng = np.random.default_rng(0)
+    gradients = rng.normal(size=(8, 3))
+    plain, warm = Adam(0.1), Adam(0.1, warmup=4)
+    s_plain, s_warm = plain.init(np.zeros(3)), warm.init(np.zeros(3))
+    for k, g in enumerate(gradients, start=1):
+        d_plain, s_plain = plain.update(g, s_plain)
+        d_warm, s_warm = warm.update(g, s_warm)
+        assert_allclose(d_warm, d_plain * min(1.0, k / 4), rtol=1e-15)
+        assert_array_equal(s_warm.mu, s_plain.mu)       # the moments are Adam's
+    assert_array_equal(d_warm, d_plain)                 # full size from update 4 on
+    assert repr(warm) == "Adam(learning_rate=0.1, b1=0.9, b2=0.999, eps=1e-08, warmup=4)"
+    assert repr(plain) == "Adam(learning_rate=0.1, b1=0.9, b2=0.999, eps=1e-08)"
+
+
+def test_adam_pickled_without_warmup_loads_as_no_warmup():
+    rule = Adam(0.1)
+    del rule.__dict__["warmup"]           # as pickled before the parameter existed
+    old = pickle.loads(pickle.dumps(rule))
+    assert old.warmup == 0
+    g = np.ones(2)
+    assert_array_equal(old.update(g, old.init(g))[0], Adam(0.1).update(g, old.init(g))[0])
 
 
 @pytest.mark.parametrize("rule, steps", [(SGD(0.2), 200), (Momentum(0.05), 300),
@@ -114,6 +138,8 @@ def test_make_step_bad_input(kwargs, error, match):
     (lambda: Adam(0.1, b2=1.5), ValueError,
      r"b2 must be a finite number in \[0, 1\), got 1.5"),
     (lambda: Adam(0.1, b1=1.0), ValueError, r"b1 must be .* got 1.0"),
+    (lambda: Adam(0.1, warmup=-1), ValueError, "warmup must be an integer >= 0, got -1"),
+    (lambda: Adam(0.1, warmup=2.5), TypeError, "warmup must be an integer, got 2.5"),
     # Not numbers: a TypeError naming the parameter, not a failed comparison.
     (lambda: Momentum(mass="x"), TypeError,
      "mass must be a real number, got 'x'"),

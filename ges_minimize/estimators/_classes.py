@@ -419,7 +419,10 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         or ``'momentum'``: Adam is invariant to it).
     step : {'adam', 'sgd', 'momentum'}, default='adam'
         Step rule applied to the gradient estimate. Adam makes the step size
-        independent of the scale of the score.
+        independent of the scale of the score; here its step grows linearly
+        over its first 30 updates (see `ges_minimize.Adam`'s `warmup`), so
+        that its first steps, about `learning_rate` on every parameter
+        whatever the noise of the estimate, do not undo the fitted start.
     learning_rate : float or None, default=None
         Step size of the rule; None takes the rule's default, 0.01 for
         'adam' (about the move of each standardised parameter per
@@ -431,12 +434,15 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
     early_stopping : bool or 'cv', default='cv'
         How long to climb. 'cv' chooses the number of iterations by
         cross-validation on the folds of `cv`: each fold's start climbs on
-        the fold's training rows for `max_iter` iterations, and the
+        the fold's training rows for up to `max_iter` iterations, and the
         parameters the fit would return after about ten geometrically
         spaced numbers of iterations from 1 to `max_iter` are scored on the
         rows left out; the fit then runs the smallest number whose mean
         score is within one standard error of the best one's (1 keeps the
-        start, give or take half a step). It costs one climb per fold, and
+        start, give or take half a step). The fold climbs stop sooner once
+        that choice has not changed over three checkpoints and the mean
+        score is not at its best, but not before the seventh checkpoint (45
+        iterations with ``max_iter=300``). It costs one climb per fold, and
         applies only with `cv` and a surrogate start (see `cv`); otherwise
         `max_iter` iterations run.
         True holds out a stratified `validation_fraction` of the data,

@@ -6,6 +6,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from .._guided_es import GuidedES
+from .._steps import Adam
 
 __all__ = ["make_optimizer", "climb", "Climb", "Monitor", "stratified_sample",
            "one_blas_thread"]
@@ -30,13 +31,28 @@ def one_blas_thread():
 VERBOSE_EVERY = 10
 
 
+#: Updates over which the step of the estimators' Adam grows to its full size.
+ADAM_WARMUP = 30
+
+
 def make_optimizer(est, theta0, rng):
     """The `GuidedES` of a climb, with the estimator's own settings (explicit:
-    nothing depends on the optimizer's defaults)."""
+    nothing depends on the optimizer's defaults).
+
+    ``step='adam'`` is Adam with a warm-up over `ADAM_WARMUP` updates: the
+    climbs start from a fitted model, where Adam's full-size first steps
+    (about the learning rate on every coordinate, whatever the noise of
+    the estimate) would first undo some of the fit.
+    """
+    step, learning_rate = est.step, est.learning_rate
+    if step == "adam":
+        step = Adam(warmup=ADAM_WARMUP) if learning_rate is None else Adam(
+            learning_rate, warmup=ADAM_WARMUP)
+        learning_rate = None
     return GuidedES(theta0, sigma=est.sigma, alpha=est.alpha, beta=est.beta,
                     n_pairs=est.n_pairs,
                     subspace_dim=min(est.subspace_dim, theta0.size),
-                    step=est.step, learning_rate=est.learning_rate, bounds=None,
+                    step=step, learning_rate=learning_rate, bounds=None,
                     self_guided=False, rng=rng, estimate_rho=False,
                     metric="none", surrogate_step=False, nonmonotone=1)
 

@@ -255,9 +255,9 @@ def cross_validate_n_iter(est, folds, data, objective, surrogate, selection,
     count whose mean score is within one standard error of the best
     count's (the standard error of the fold-wise differences) is chosen:
     fewer iterations unless more pay on new data. The climbs advance
-    together from checkpoint to checkpoint, and stop once the choice has
-    not changed over the `CV_PATIENCE` latest checkpoints and the latest
-    is not the best so far (a longer count is chosen only if it beats the
+    together from checkpoint to checkpoint, and stop once `CV_FIRST_STOP`
+    checkpoints are scored, the choice has not changed over the
+    `CV_PATIENCE` latest checkpoints and the latest is not the best so far (a longer count is chosen only if it beats the
     shorter ones by more than a standard error, and the mean score is no
     longer rising). The fold climbs are independent: with ``n_jobs``
     they run in parallel, each from its own seed, so the result does not
@@ -301,12 +301,17 @@ def cross_validate_n_iter(est, folds, data, objective, surrogate, selection,
 #: Checkpoints in a row that leave the one-SE choice unchanged and stop the
 #: fold climbs of ``early_stopping='cv'``.
 CV_PATIENCE = 3
+#: The fold climbs may stop only once this many checkpoints are scored (45
+#: iterations with the default ``max_iter=300``): while Adam warms up, its
+#: steps are short and the scores can stay flat before they rise.
+CV_FIRST_STOP = 7
 
 
 def _out_of_patience(scores):
-    """Whether the one-SE choice on `scores` is the one it was `CV_PATIENCE`
-    checkpoints (columns) ago, and the latest checkpoint is not the best."""
-    if scores.shape[1] <= CV_PATIENCE:
+    """Whether at least `CV_FIRST_STOP` checkpoints (columns) are scored, the
+    one-SE choice on `scores` is the one it was `CV_PATIENCE` checkpoints
+    ago, and the latest checkpoint is not the best."""
+    if scores.shape[1] < max(CV_FIRST_STOP, CV_PATIENCE + 1):
         return False
     mean = scores.mean(axis=0)
     rising = mean[-1] >= mean.max()
