@@ -239,6 +239,27 @@ def test_other_bad_parameters(blobs):
     clf = GuidedESClassifier(max_iter=2, warm_start=True).fit(X, y)
     with pytest.raises(ValueError, match="warm_start=True needs the layer shapes"):
         clf.set_params(hidden_layer_sizes=(3,)).fit(X, y)
+    coef = clf.coef_.copy()
+    with pytest.raises(ValueError, match=r"learning_rate=0.1 was given with "
+                                         r"step='auto'"):
+        clf.set_params(hidden_layer_sizes=(), step="auto", learning_rate=0.1).fit(X, y)
+    assert_array_equal(clf.coef_, coef)                # the fit before, kept
+
+
+def test_adaptive_step_option():
+    X, y = load_diabetes(return_X_y=True)
+    fit = lambda **kw: GuidedESRegressor("neg_mean_absolute_error", max_iter=40,
+                                         random_state=0, **kw).fit(X, y)
+    auto = fit(step="auto", early_stopping=False)
+    # the adaptive mode of GuidedES steps; the climb moved from the start
+    assert auto.n_iter_ == 40 and auto.objective_curve_.shape == (41,)
+    assert auto.objective_curve_.max() > auto.init_score_
+    adam = fit(early_stopping=False)
+    assert not np.array_equal(auto.coef_, adam.coef_)
+    assert_array_equal(fit(step="auto", early_stopping=False).coef_, auto.coef_)
+    # and with the folds choosing the count
+    cv = fit(step="auto")
+    assert cv.n_iter_ in cv.cv_checkpoints_
 
 
 # -- seeding, warm start, minibatches, early stopping --------------------------------
