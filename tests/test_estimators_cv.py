@@ -121,6 +121,19 @@ def test_cv_early_stopping_chooses_the_iterations(cancer):
     assert plain.n_iter_ == 100 and not hasattr(plain, "cv_scores_")
 
 
+def test_fold_climbs_in_workers_stop_where_the_serial_ones_do(cancer):
+    # the workers run the first CV_FIRST_STOP checkpoints in one go, then one
+    # at a time; the climbs stop after that first leg, as in one process
+    X, y = cancer
+    fit = lambda n_jobs: GuidedESClassifier("f1", max_iter=100, random_state=0,
+                                            n_jobs=n_jobs).fit(X, y)
+    serial, parallel = fit(None), fit(2)
+    assert _cv.CV_FIRST_STOP < serial.cv_checkpoints_.size < 10
+    assert_array_equal(parallel.cv_checkpoints_, serial.cv_checkpoints_)
+    assert_array_equal(parallel.cv_scores_, serial.cv_scores_)
+    assert_array_equal(parallel.coef_, serial.coef_)
+
+
 def test_patience_stops_only_when_the_choice_held_and_the_score_fell():
     assert _cv.CV_FIRST_STOP == 7
     flat = np.array([[0.90, 0.91, 0.90, 0.90, 0.89, 0.90, 0.89],

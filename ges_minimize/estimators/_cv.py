@@ -280,18 +280,30 @@ def cross_validate_n_iter(est, folds, data, objective, surrogate, selection,
             fold_rng, est.max_iter, label=f" fold {k}"))
         tests.append(data.take(test))
     parallel = est.n_jobs not in (None, 1)
+    # the checkpoints a climb runs through before its parameters are scored:
+    # one at a time, but the first CV_FIRST_STOP together where the climbs
+    # run in workers (the climbs cannot stop before; each dispatch sends
+    # the climbs and their data to the workers and back)
+    first = CV_FIRST_STOP if parallel else 1
+    legs = [checkpoints[:first].tolist()] + [[t] for t in checkpoints[first:].tolist()]
     columns = []
     with (Parallel(n_jobs=est.n_jobs) if parallel else _Nothing()) as pool:
-        for t in checkpoints.tolist():
+        for leg in legs:
             if parallel:
-                advanced = pool(delayed(_advance)(climb_k, t) for climb_k in climbs)
+                advanced = pool(delayed(_advance)(climb_k, leg) for climb_k in climbs)
                 climbs = [climb_k for climb_k, _ in advanced]
-                thetas = [theta for _, theta in advanced]
+                thetas = [fold_thetas for _, fold_thetas in advanced]
             else:
-                thetas = [climb_k.run(evaluate, until=t) for climb_k in climbs]
-            columns.append([-objective(theta[:, None], test)[0]
-                            for theta, test in zip(thetas, tests)])
-            if _out_of_patience(np.array(columns).T):
+                thetas = [[climb_k.run(evaluate, until=t) for t in leg]
+                          for climb_k in climbs]
+            stopped = False
+            for j in range(len(leg)):
+                columns.append([-objective(fold_thetas[j][:, None], test)[0]
+                                for fold_thetas, test in zip(thetas, tests)])
+                stopped = _out_of_patience(np.array(columns).T)
+                if stopped:
+                    break
+            if stopped:
                 break
     scores = np.array(columns).T
     checkpoints = checkpoints[:scores.shape[1]]
@@ -319,11 +331,12 @@ def _out_of_patience(scores):
                            == first_within_one_se(scores[:, :-CV_PATIENCE]))
 
 
-def _advance(climb_k, until):
-    """Run a fold's climb in a worker; its state and its parameters now."""
+def _advance(climb_k, untils):
+    """Run a fold's climb in a worker through the checkpoints `untils`; its
+    state and its parameters at each."""
     with evaluator(climb_k.objective, climb_k.fit_data, 1) as evaluate:
-        theta = climb_k.run(evaluate, until=until)
-    return climb_k, theta
+        thetas = [climb_k.run(evaluate, until=t) for t in untils]
+    return climb_k, thetas
 
 
 class _Nothing:
