@@ -350,6 +350,8 @@ def test_fast_path_gives_the_scorer_result(cancer, scoring, callable_):
     X, y = cancer if isinstance(scoring, str) else load_diabetes(return_X_y=True)
     cls = GuidedESClassifier if isinstance(scoring, str) else GuidedESRegressor
     common = dict(max_iter=8, early_stopping=False, random_state=0)
+    if cls is GuidedESRegressor:      # 'auto' would know the scorer's loss only
+        common["surrogate_loss"] = "squared_error"
     a = cls(scoring, **common).fit(X, y)
     b = cls(callable_, **common).fit(X, y)
     assert_allclose(a.objective_curve_, b.objective_curve_, rtol=1e-12)
@@ -399,8 +401,9 @@ def test_sign_network_beats_chance(digits_small):
 
 def test_regressor_reduces_mean_absolute_error():
     X, y = load_diabetes(return_X_y=True)
+    ridge = dict(surrogate_loss="squared_error", random_state=0)
     reg = GuidedESRegressor("neg_mean_absolute_error", selection="best",
-                            cv=None, random_state=0).fit(X, y)
+                            cv=None, **ridge).fit(X, y)
     mae = np.mean(np.abs(reg.predict(X) - y))
     assert mae == pytest.approx(-reg.objective_curve_.max())
     # from the ridge start, 43.28, most of the way to the least absolute
@@ -408,8 +411,21 @@ def test_regressor_reduces_mean_absolute_error():
     assert mae < -reg.init_score_ - 0.1
     # the default returns the average of the centres: below the start too
     averaged = GuidedESRegressor("neg_mean_absolute_error", early_stopping=False,
-                                 random_state=0).fit(X, y)
+                                 **ridge).fit(X, y)
     assert np.mean(np.abs(averaged.predict(X) - y)) < -averaged.init_score_ - 0.05
+    # surrogate_loss='auto' starts from the absolute error's own (smoothed,
+    # penalised) minimiser, within 0.05 of that optimum
+    auto = GuidedESRegressor("neg_mean_absolute_error", max_iter=1, cv=None,
+                             early_stopping=False, random_state=0).fit(X, y)
+    assert auto.surrogate_loss_ == ("quantile", 0.5)
+    assert -auto.init_score_ == pytest.approx(43.04, abs=0.05)
+    # a pinball loss: its quantile; anything else: the squared error
+    pinball = make_scorer(mean_pinball_loss, alpha=0.9, greater_is_better=False)
+    auto = GuidedESRegressor(pinball, max_iter=1, cv=None, early_stopping=False,
+                             random_state=0).fit(X, y)
+    assert auto.surrogate_loss_ == ("quantile", 0.9)
+    assert np.mean(y <= auto.predict(X)) == pytest.approx(0.9, abs=0.01)
+    assert GuidedESRegressor(max_iter=1).fit(X, y).surrogate_loss_ == "squared_error"
 
 
 # -- examples ---------------------------------------------------------------------------
@@ -463,12 +479,19 @@ def test_extreme_feature_scales_fit_as_unscaled(cancer, factor):
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")   # the R^2 scorer's overflow
 def test_huge_target():
     X, y = load_diabetes(return_X_y=True)
-    common = dict(max_iter=20, random_state=0, early_stopping=False, cv=None)
+    common = dict(max_iter=20, random_state=0, early_stopping=False, cv=None,
+                  surrogate_loss="squared_error")     # a start the climb improves
     plain = GuidedESRegressor("neg_mean_absolute_error", **common).fit(X, y)
     huge = GuidedESRegressor("neg_mean_absolute_error", **common).fit(X, y * 1e154)
     # the same climb (up to Adam's epsilon, relative to the score's unit)
     assert_allclose(huge.predict(X) / 1e154, plain.predict(X), rtol=1e-3)
     assert huge.objective_curve_[-1] > huge.init_score_
+    # and the same start from the absolute error's own surrogate
+    common["surrogate_loss"] = "auto"
+    plain = GuidedESRegressor("neg_mean_absolute_error", **common).fit(X, y)
+    huge = GuidedESRegressor("neg_mean_absolute_error", **common).fit(X, y * 1e154)
+    assert huge.init_score_ == pytest.approx(plain.init_score_ * 1e154, rel=1e-9)
+    assert_allclose(huge.predict(X) / 1e154, plain.predict(X), rtol=1e-3)
     # R^2 squares the target: a clear error rather than a fit on NaN
     with pytest.raises(ValueError, match="squares overflow float64; rescale y"):
         GuidedESRegressor(max_iter=2).fit(X, y * 1e154)

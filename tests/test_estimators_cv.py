@@ -56,11 +56,16 @@ def test_cv_tunes_the_intercept_for_the_scorer(cancer):
     assert_allclose(tuned_sign.intercept_, tuned.intercept_, rtol=1e-6)
     # for accuracy the logistic regression's own threshold is as good
     assert GuidedESClassifier("accuracy", **common).fit(X, y).intercept_shift_ == 0
-    # a regressor for the 0.9 quantile starts above the least-squares line
+    # a regressor for the 0.9 quantile from a least-squares start: shifted up
     Xd, yd = load_diabetes(return_X_y=True)
     pinball = make_scorer(mean_pinball_loss, alpha=0.9, greater_is_better=False)
-    reg = GuidedESRegressor(pinball, **common).fit(Xd, yd)
+    reg = GuidedESRegressor(pinball, surrogate_loss="squared_error",
+                            **common).fit(Xd, yd)
     assert reg.intercept_shift_ > 0.5             # in units of std(y)
+    assert np.mean(yd <= reg.predict(Xd)) == pytest.approx(0.9, abs=0.05)
+    # from the pinball loss's own start ('auto'), little is left to shift
+    reg = GuidedESRegressor(pinball, **common).fit(Xd, yd)
+    assert abs(reg.intercept_shift_) < 0.1
     assert np.mean(yd <= reg.predict(Xd)) == pytest.approx(0.9, abs=0.05)
     # tiny data: fewer folds than cv (one per sample of the largest class)
     tiny = GuidedESClassifier(max_iter=2, random_state=0).fit(X[:6], [0, 1, 0, 1, 0, 1])

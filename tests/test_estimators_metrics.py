@@ -135,3 +135,18 @@ def test_a_scorer_of_probabilities_keeps_the_scorer():
     objective, _, _ = _objective(est, "neg_log_loss", X, y, np.ones(40), 1)
     assert objective.mode == "scorer" and objective.uses_proba
     assert get_scorer("neg_log_loss")._response_method == "predict_proba"
+
+
+def test_loss_of_scorer_recognises_the_absolute_and_pinball_losses():
+    loss = _metrics.loss_of_scorer
+    assert loss(get_scorer("neg_mean_absolute_error")) == ("quantile", 0.5)
+    assert loss(make_scorer(mean_pinball_loss, alpha=0.8,
+                            greater_is_better=False)) == ("quantile", 0.8)
+    assert loss(make_scorer(mean_pinball_loss, greater_is_better=False)) == ("quantile", 0.5)
+    # not a loss to minimise, other kwargs, other metrics, plain callables
+    assert loss(make_scorer(mean_pinball_loss, alpha=0.8)) is None
+    assert loss(make_scorer(mean_pinball_loss, alpha=0.8, greater_is_better=False,
+                            multioutput="raw_values")) is None
+    for name in ("r2", "neg_mean_squared_error", "neg_median_absolute_error"):
+        assert loss(get_scorer(name)) is None
+    assert loss(lambda est, X, y: 0.0) is None

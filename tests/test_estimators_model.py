@@ -10,11 +10,12 @@ from ges_minimize.estimators import _model
 @pytest.mark.parametrize("loss, n_out", [("log_loss", 1), ("log_loss", 3), ("hinge", 1),
                                          ("hinge", 3), ("squared_hinge", 3),
                                          ("squared_error", 1), ("absolute_error", 1),
-                                         ("huber", 1)])
+                                         ("huber", 1), (("quantile", 0.9), 1),
+                                         (("quantile", 0.5), 1)])
 def test_surrogate_gradient_of_linear_models_is_exact(loss, n_out):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(25, 4))
-    if loss in _model.REGRESSION_LOSSES:
+    if loss in _model.REGRESSION_LOSSES or isinstance(loss, tuple):
         Y = 2 * rng.normal(size=(25, 1))
     elif n_out == 1:
         Y = rng.integers(0, 2, (25, 1)).astype(float)
@@ -27,6 +28,24 @@ def test_surrogate_gradient_of_linear_models_is_exact(loss, n_out):
     numeric = [(f(theta + 1e-6 * e)[0] - f(theta - 1e-6 * e)[0]) / 2e-6
                for e in np.eye(theta.size)]
     assert_allclose(f(theta)[1], numeric, atol=1e-6)
+
+
+def test_quantile_loss_is_twice_the_pinball_loss_outside_its_band():
+    d = _model.QUANTILE_SMOOTHING
+    r = np.array([-3.0, -1.0, -d, -d / 2, 0.0, d / 3, d, 0.5, 2.0])[:, None]
+    for q in (0.1, 0.5, 0.9):
+        values, slopes = _model._loss_and_dZ(("quantile", q), r, np.zeros_like(r))
+        pinball = np.where(r[:, 0] > 0, (1 - q) * r[:, 0], -q * r[:, 0])
+        outside = np.abs(r[:, 0]) >= d
+        assert_allclose(values[outside], 2 * pinball[outside], rtol=1e-15)
+        # inside, above the pinball loss by at most d / 2, and continuous
+        assert np.all(values >= 2 * pinball - 1e-15)
+        assert np.all(values - 2 * pinball <= d / 2 + 1e-15)
+        assert_allclose(slopes[[0, -1], 0], [-2 * q, 2 * (1 - q)])
+    # at 0.5: the absolute error outside the band
+    values, _ = _model._loss_and_dZ(("quantile", 0.5), r, np.zeros_like(r))
+    abs_values, _ = _model._loss_and_dZ("absolute_error", r, np.zeros_like(r))
+    assert_allclose(values[np.abs(r[:, 0]) >= d], abs_values[np.abs(r[:, 0]) >= d])
 
 
 @pytest.mark.parametrize("n_classes", [3, 7, 8, 12])

@@ -24,7 +24,7 @@ from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, proces
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _cv, _decision, _model
+from . import _cv, _decision, _metrics, _model
 from ._climb import Monitor, climb, make_optimizer, one_blas_thread, stratified_sample
 from ._objective import Data, NegativeScore, evaluator
 
@@ -34,7 +34,8 @@ __all__ = ["GuidedESClassifier", "GuidedESRegressor"]
 _FITTED = ("coefs_", "intercepts_", "coef_", "intercept_", "objective_curve_",
            "validation_curve_", "proba_coefs_", "proba_intercepts_",
            "intercept_shift_", "class_offsets_", "cv_checkpoints_",
-           "cv_scores_", "decision_rule_", "cost_matrix_", "bayes_shift_")
+           "cv_scores_", "decision_rule_", "cost_matrix_", "bayes_shift_",
+           "surrogate_loss_")
 
 
 class _BaseGuidedES(BaseEstimator):
@@ -119,7 +120,11 @@ class _BaseGuidedES(BaseEstimator):
                     (Y - y_mean) / y_scale, sample_weight, metadata, per_sample)
         fit_data = data.take(train)
         shapes = _model.layer_shapes(X.shape[1], hidden, Y.shape[1])
-        surrogate = self._surrogate(shapes, fit_data)
+        loss = self._surrogate_loss(scorer)
+        surrogate = self._surrogate(shapes, fit_data, loss)
+        fitted = {}
+        if not self._is_classifier():
+            fitted["surrogate_loss_"] = loss
 
         theta0, origin = self._initial_parameters(first_fit, shapes, scaling,
                                                   fit_data, surrogate, rng)
@@ -130,7 +135,6 @@ class _BaseGuidedES(BaseEstimator):
         calibrated = proba_theta is not None or (
             not first_fit and self.__dict__.get("decision_rule_") == "bayes")
         costs = self._bayes_costs(objective, theta0, fit_data, calibrated)
-        fitted = {}
         bayes_shift = (self._bayes_shift(objective, fit_data, calibrated)
                        if self._is_classifier() else None)
         if bayes_shift is not None:
@@ -274,14 +278,19 @@ class _BaseGuidedES(BaseEstimator):
         """Classes for stratified sampling (one stratum for a regressor)."""
         return y if self._is_classifier() else np.zeros(y.shape[0])
 
-    def _surrogate(self, shapes, data):
+    def _surrogate_loss(self, scorer):
+        """The surrogate loss of `surrogate_loss` for `scorer` (see the
+        regressor's 'auto')."""
+        return self.surrogate_loss
+
+    def _surrogate(self, shapes, data, loss):
         """``surrogate(theta, data) -> (loss, gradient)``, or None."""
-        if self.surrogate_loss is None:
+        if loss is None:
             return None
         l2 = self.l2_regularization
         if l2 == "auto":                    # LogisticRegression(C=1.0)
             l2 = 1.0 / data.weights.sum()
-        return _model.Surrogate(shapes, self.activation, self.surrogate_loss, l2)
+        return _model.Surrogate(shapes, self.activation, loss, l2)
 
     def _initial_parameters(self, first_fit, shapes, scaling, data, surrogate,
                             rng):
@@ -690,9 +699,11 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
 
     - *The start* is the model scikit-learn users compare with:
       ``l2_regularization='auto'`` makes the linear start
-      ``LogisticRegression(C=1.0)`` (``Ridge(alpha=1.0)`` for the
-      regressor) on standardised inputs, and `cv` tunes its intercept for
-      the scorer on out-of-fold outputs. Training outputs are optimistic
+      ``LogisticRegression(C=1.0)`` (for the regressor ``Ridge(alpha=1.0)``,
+      or, for the absolute error or a pinball loss, the minimiser of that
+      loss, smoothed near zero, under the same penalty) on standardised
+      inputs, and `cv` tunes its intercept for the scorer on out-of-fold
+      outputs. Training outputs are optimistic
       (each sample helped fit them), so the training score puts a decision
       threshold or a quantile too close to the training points;
       out-of-fold outputs do not. The
@@ -961,11 +972,17 @@ class GuidedESRegressor(RegressorMixin, _BaseGuidedES):
         What to maximise, greater is better: a scorer name (for example
         ``'neg_mean_absolute_error'``), a scorer object, or a callable
         ``scorer(estimator, X, y)``. None maximises R^2.
-    surrogate_loss : {'squared_error', 'absolute_error', 'huber'} or None, \
-            default='squared_error'
+    surrogate_loss : {'auto', 'squared_error', 'absolute_error', 'huber'} \
+            or None, default='auto'
         Proxy loss on the standardised target whose gradient guides the
-        search ('huber' switches from squared to absolute at one standard
-        deviation of the target). None runs pure ES.
+        search, and whose penalised minimiser is the start ('huber'
+        switches from squared to absolute at one standard deviation of the
+        target). 'auto' takes the scorer's own loss where it is convex and
+        recognised: 'absolute_error' for the mean absolute error, and for
+        ``mean_pinball_loss`` of level ``alpha`` twice that pinball loss
+        (the absolute error at 0.5), whose minimiser targets the same
+        quantile; 'squared_error' for any other scorer. The loss used is
+        `surrogate_loss_`. None runs pure ES.
     hidden_layer_sizes, activation, l2_regularization, init, max_iter, \
 n_pairs, subspace_dim, sigma, alpha, beta, step, learning_rate, batch_size, \
 early_stopping, validation_fraction, n_iter_no_change, tol, warm_start, \
@@ -973,7 +990,8 @@ random_state, n_jobs, selection, cv, verbose
         As in `GuidedESClassifier` (minibatches and the validation part are
         drawn uniformly instead of stratified, `cv` folds are unstratified;
         'surrogate' initialisation of a linear model is ridge regression for
-        'squared_error', and `cv` shifts its intercept to the offset of the
+        'squared_error' (the penalised minimiser of the surrogate loss for
+        the others), and `cv` shifts its intercept to the offset of the
         out-of-fold residuals that maximises the scorer, for example their
         median for the mean absolute error).
 
@@ -988,6 +1006,9 @@ init_score_, best_iteration_, intercept_shift_, cv_checkpoints_, \
 cv_scores_, n_features_in_, feature_names_in_
         As in `GuidedESClassifier` (the regressor has one output, so no
         ``class_offsets_``).
+    surrogate_loss_ : str, tuple or None
+        The surrogate loss used: `surrogate_loss`, or what 'auto' chose
+        (``('quantile', alpha)`` for a pinball loss).
 
     See Also
     --------
@@ -1022,10 +1043,10 @@ cv_scores_, n_features_in_, feature_names_in_
 
     _parameter_constraints = {
         **_BaseGuidedES._parameter_constraints,
-        "surrogate_loss": [StrOptions(set(_model.REGRESSION_LOSSES)), None],
+        "surrogate_loss": [StrOptions({"auto", *_model.REGRESSION_LOSSES}), None],
     }
 
-    def __init__(self, scoring=None, *, surrogate_loss="squared_error",
+    def __init__(self, scoring=None, *, surrogate_loss="auto",
                  hidden_layer_sizes=(), activation="sign",
                  l2_regularization="auto", init="auto", max_iter=300, n_pairs=5,
                  subspace_dim=3, sigma=0.3, alpha=0.5, beta=2.0, step="adam",
@@ -1084,6 +1105,11 @@ cv_scores_, n_features_in_, feature_names_in_
 
     def _is_classifier(self):
         return False
+
+    def _surrogate_loss(self, scorer):
+        if self.surrogate_loss != "auto":
+            return self.surrogate_loss
+        return _metrics.loss_of_scorer(scorer) or "squared_error"
 
     def _encode_target(self, y, first_fit):
         return np.asarray(y, dtype=np.float64)[:, None]

@@ -28,7 +28,7 @@ import numpy as np
 from sklearn import metrics as skm
 
 __all__ = ["confusion_matrices", "classification_metric", "regression_metric",
-           "probe_cost", "cost_metric", "linear_gain"]
+           "loss_of_scorer", "probe_cost", "cost_metric", "linear_gain"]
 
 
 def confusion_matrices(true, pred, weights, n_classes):
@@ -197,6 +197,29 @@ def regression_metric(score_func, kwargs):
         return _r2
     if score_func is skm.mean_pinball_loss and _kwargs_subset(kwargs, ["alpha"]):
         return _pinball(float(kwargs.get("alpha", 0.5)))
+    return None
+
+
+def loss_of_scorer(scorer):
+    """The convex loss a regression scorer averages, as a surrogate loss
+    (``('quantile', alpha)``, alpha 0.5 for the absolute error), or None.
+
+    Recognised: ``mean_absolute_error`` and ``mean_pinball_loss`` (with
+    `alpha`) behind a scorer that calls ``predict`` and negates them (as
+    ``'neg_mean_absolute_error'`` and ``make_scorer(...,
+    greater_is_better=False)`` do).
+    """
+    func = getattr(scorer, "_score_func", None)
+    kwargs = getattr(scorer, "_kwargs", None)
+    if (not isinstance(kwargs, dict) or getattr(scorer, "_sign", None) != -1
+            or getattr(scorer, "_response_method", None) != "predict"
+            or kwargs.get("multioutput", "uniform_average") != "uniform_average"):
+        return None
+    kwargs = {k: v for k, v in kwargs.items() if k != "multioutput"}
+    if func is skm.mean_absolute_error and not kwargs:
+        return ("quantile", 0.5)
+    if func is skm.mean_pinball_loss and _kwargs_subset(kwargs, ["alpha"]):
+        return ("quantile", float(kwargs.get("alpha", 0.5)))
     return None
 
 

@@ -49,6 +49,9 @@ __all__ = [
 ACTIVATIONS = ("sign", "step")
 CLASSIFICATION_LOSSES = ("log_loss", "hinge", "squared_hinge")
 REGRESSION_LOSSES = ("squared_error", "absolute_error", "huber")
+#: Half-width, in standard deviations of the target, of the quadratic part
+#: of the quantile surrogate loss.
+QUANTILE_SMOOTHING = 0.05
 HUBER_DELTA = 1.0  # in units of the standardised target
 #: Iterations of L-BFGS when minimising the surrogate loss of a linear model.
 INIT_MAXITER = 500
@@ -221,6 +224,18 @@ def _loss_and_dZ(loss, Z, Y):
     r = Z - Y
     if loss == "squared_error":
         return 0.5 * np.sum(r ** 2, axis=1), r
+    if isinstance(loss, tuple) and loss[0] == "quantile":
+        # twice the pinball loss of level q (the absolute error at q = 0.5),
+        # quadratic within QUANTILE_SMOOTHING of the target so that its
+        # minimiser is unique and L-BFGS converges to it
+        q, d = loss[1], QUANTILE_SMOOTHING
+        r = r[:, 0]
+        inner = np.abs(r) <= d
+        values = np.where(r > 0, (1.0 - q) * r, -q * r)
+        values[inner] = r[inner] ** 2 / (4 * d) + (0.5 - q) * r[inner] + d / 4
+        slopes = np.where(r > 0, 1.0 - q, -q)
+        slopes[inner] = r[inner] / (2 * d) + 0.5 - q
+        return 2.0 * values, 2.0 * slopes[:, None]
     if loss == "absolute_error":
         return np.sum(np.abs(r), axis=1), np.sign(r)
     if loss == "huber":
@@ -246,8 +261,9 @@ def surrogate_loss_grad(theta, shapes, activation, X, Y, weights, loss, l2):
         Encoded targets (see `_loss_and_dZ`).
     weights : ndarray, shape (n_samples,)
         Sample weights summing to one.
-    loss : str
-        One of `CLASSIFICATION_LOSSES` or `REGRESSION_LOSSES`.
+    loss : str or tuple
+        One of `CLASSIFICATION_LOSSES` or `REGRESSION_LOSSES`, or
+        ``('quantile', q)``: twice the pinball loss of level ``q``.
     l2 : float
         Strength of the L2 penalty on the weights.
 
