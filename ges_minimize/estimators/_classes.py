@@ -439,9 +439,9 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         whatever the noise of the estimate, do not undo the fitted start.
         'auto' is the adaptive step of `ges_minimize.GuidedES`, which
         adapts the step length (and `sigma`) from the scores it evaluates;
-        it has no `learning_rate`. On the benchmark's tasks it did better
-        than Adam on the absolute error of a regression and worse on
-        classification costs (see the user guide).
+        it has no `learning_rate`. On the benchmark's tasks it was not
+        better than Adam, and worse on classification costs (see the user
+        guide).
     learning_rate : float or None, default=None
         Step size of the rule; None takes the rule's default, 0.01 for
         'adam' (about the move of each standardised parameter per
