@@ -492,8 +492,7 @@ def real_data(report, budget, repeats, only_tasks=None):
     n_shuffles = 1 if budget.quick else repeats
     for kind, title in SECTIONS:
         rows = [row for t in tasks if t.kind == kind
-                for row in compare_rows(t, outcomes[t.name],
-                                        2 if kind == "regression" else 4)]
+                for row in compare_rows(t, outcomes[t.name])]
         if rows:
             report.table(f"{title}. {n_folds}-fold CV x {n_shuffles} shuffle(s)",
                          COMPARE_HEADER, rows)
@@ -506,8 +505,7 @@ def real_data(report, budget, repeats, only_tasks=None):
                   "Guided ES better by", "verdict", "time ratio",
                   "best linear baseline", "its mean", "Guided ES better by",
                   "verdict", "time ratio"],
-                 [summary_row(t, outcomes[t.name],
-                              2 if t.kind == "regression" else 4) for t in tasks])
+                 [summary_row(t, outcomes[t.name]) for t in tasks])
     report.table("Per kind of task: wins / ties / losses of Guided ES (by 2 "
                  "standard errors), and the baseline to use where it does not win",
                  ["kind", "tasks", "vs best baseline", "vs best linear baseline",
