@@ -978,11 +978,13 @@ class GuidedESRegressor(RegressorMixin, _BaseGuidedES):
         search, and whose penalised minimiser is the start ('huber'
         switches from squared to absolute at one standard deviation of the
         target). 'auto' takes the scorer's own loss where it is convex and
-        recognised: 'absolute_error' for the mean absolute error, and for
-        ``mean_pinball_loss`` of level ``alpha`` twice that pinball loss
-        (the absolute error at 0.5), whose minimiser targets the same
-        quantile; 'squared_error' for any other scorer. The loss used is
-        `surrogate_loss_`. None runs pure ES.
+        recognised: for ``mean_pinball_loss`` of level ``alpha`` twice that
+        pinball loss, and for the mean absolute error the same at 0.5 (the
+        absolute error), each made quadratic within 0.05 standard
+        deviations of the target so that its penalised minimiser, the
+        start, is found reliably (``('quantile', alpha)``); 'squared_error'
+        for any other scorer. The loss used is `surrogate_loss_`. None runs
+        pure ES.
     hidden_layer_sizes, activation, l2_regularization, init, max_iter, \
 n_pairs, subspace_dim, sigma, alpha, beta, step, learning_rate, batch_size, \
 early_stopping, validation_fraction, n_iter_no_change, tol, warm_start, \
