@@ -145,6 +145,7 @@ def test_loss_of_scorer_recognises_the_absolute_and_pinball_losses():
     assert loss(make_scorer(mean_pinball_loss, greater_is_better=False)) == ("quantile", 0.5)
     # not a loss to minimise, other kwargs, other metrics, plain callables
     assert loss(make_scorer(mean_pinball_loss, alpha=0.8)) is None
+    assert loss(make_scorer(mean_pinball_loss, alpha=1.0, greater_is_better=False)) is None
     assert loss(make_scorer(mean_pinball_loss, alpha=0.8, greater_is_better=False,
                             multioutput="raw_values")) is None
     for name in ("r2", "neg_mean_squared_error", "neg_median_absolute_error"):

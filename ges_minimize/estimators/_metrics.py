@@ -219,7 +219,9 @@ def loss_of_scorer(scorer):
     if func is skm.mean_absolute_error and not kwargs:
         return ("quantile", 0.5)
     if func is skm.mean_pinball_loss and _kwargs_subset(kwargs, ["alpha"]):
-        return ("quantile", float(kwargs.get("alpha", 0.5)))
+        alpha = float(kwargs.get("alpha", 0.5))
+        # at 0 or 1 the loss has no minimiser without the penalty
+        return ("quantile", alpha) if 0.0 < alpha < 1.0 else None
     return None
 
 
