@@ -978,8 +978,8 @@ class GuidedESRegressor(RegressorMixin, _BaseGuidedES):
         search, and whose penalised minimiser is the start ('huber'
         switches from squared to absolute at one standard deviation of the
         target). 'auto' takes the scorer's own loss where it is convex and
-        recognised: for ``mean_pinball_loss`` of level ``alpha`` twice that
-        pinball loss, and for the mean absolute error the same at 0.5 (the
+        recognised: for ``mean_pinball_loss`` of level ``0 < alpha < 1``
+        twice that pinball loss, and for the mean absolute error the same at 0.5 (the
         absolute error), each made quadratic within 0.05 standard
         deviations of the target so that its penalised minimiser, the
         start, is found reliably (``('quantile', alpha)``); 'squared_error'
