@@ -30,6 +30,12 @@ MAX_BATCH_ENTRIES = 2 ** 31
 #: Consecutive iterations without a resolved difference (sigma doubling at
 #: each) after which the adaptive mode declares the values flat.
 AUTO_FLAT_ITERATIONS = 10
+#: When the adaptive mode converges, the root-mean-square slope of its pairs
+#: above this fraction of the largest one the run measured means a kink,
+#: not a minimum where f is differentiable: there the slopes vanish with
+#: the distance to the minimum (on smooth test functions they end below
+#: 2e-6 of their largest; stalled at a kink, above 0.05).
+AUTO_KINK_SLOPE = 1e-3
 #: Noise of f (see `GuidedES.noise`): a pair difference counts as resolved
 #: only above this many standard deviations of one value; a step whose
 #: promised decrease is within this many (the band) cannot be judged by the
@@ -287,7 +293,12 @@ class GuidedES:
         short to move the centre beyond that precision: no step long enough
         to change f made it lower, as on a piecewise-constant f) or
         ``'flat'`` (no pair difference resolved for
-        ``AUTO_FLAT_ITERATIONS`` iterations while sigma doubled).
+        ``AUTO_FLAT_ITERATIONS`` iterations while sigma doubled), or
+        ``'kink'`` where ``'sigma'`` or ``'step'`` would be said but the
+        root-mean-square slope of the last pairs is still above
+        ``AUTO_KINK_SLOPE`` of the largest the run measured: ``f`` is not
+        differentiable there (a kink or a jump), a minimum or not; at a
+        minimum where ``f`` is differentiable the slopes vanish.
 
     Notes
     -----
@@ -584,6 +595,8 @@ class GuidedES:
         self._last_step = None
         self._flat_run = 0
         self._tiny_run = 0
+        # adaptive mode: the largest root-mean-square pair slope measured
+        self._slope_max = 0.0
         self._exact_centre_needed = self.adaptive
         # adaptive mode: the latest exact values of f (point, value), and the
         # squared differences of values measured twice at the same point,
@@ -704,6 +717,8 @@ class GuidedES:
             state.update(_exact_values=[], _noise_samples=[], noise=0.0,
                          _noisy_ls=(0.0, 0.0), _noise_sigma=0.0,
                          _pair_curvature=0.0)
+        # ... and before the kink test, without it
+        state.setdefault("_slope_max", 0.0)
         self.__dict__.update(state)
 
     # -- state -------------------------------------------------------------
@@ -1231,6 +1246,8 @@ class GuidedES:
                 self.converged = "flat"
             return None
         self._flat_run = 0
+        slope_rms = math.sqrt(float(np.mean(d_sq)))
+        self._slope_max = max(self._slope_max, slope_rms)
         self._track_probe(d_sq, probe_valid)
         grad_u = u.copy() if self.bounds is not None else u
         if self._eta is None:
@@ -1287,10 +1304,18 @@ class GuidedES:
         self._tiny_run = self._tiny_run + 1 if length <= AUTO_X_PRECISION * x_scale else 0
         if (self.sigma <= AUTO_SIGMA_TOL * self.sigma0
                 or self.sigma <= AUTO_X_PRECISION * x_scale):
-            self.converged = "sigma"
+            self.converged = self._kink_or("sigma", slope_rms)
         elif self._tiny_run >= AUTO_FLAT_ITERATIONS:
-            self.converged = "step"
+            self.converged = self._kink_or("step", slope_rms)
         return u
+
+    def _kink_or(self, reason, slope_rms):
+        """`reason`, or ``'kink'`` when the pairs' slopes have not vanished:
+        above `AUTO_KINK_SLOPE` of the largest the run measured."""
+        largest = self._slope_max       # 0 in pickles from before the test
+        if largest > 0 and slope_rms > AUTO_KINK_SLOPE * largest:
+            return "kink"
+        return reason
 
     def _noise_floor(self):
         """The smallest difference of values that is not noise:

@@ -19,7 +19,7 @@ import scipy
 from scipy.optimize import OptimizeResult, OptimizeWarning
 
 from ._evaluate import BatchEvaluator, as_scalar
-from ._guided_es import GuidedES
+from ._guided_es import AUTO_KINK_SLOPE, GuidedES
 from ._validation import check_int, check_real
 
 __all__ = ["minimize_guided_es", "Status"]
@@ -44,6 +44,7 @@ class Status(enum.IntEnum):
     CONVERGED = 6
     DIVERGED = 7
     MAXTIME = 8
+    NONSMOOTH = 9
     CALLBACK = 99
 
 
@@ -65,6 +66,12 @@ MESSAGES = {
                      "best value; res.x is the best centre of the run. Lower "
                      "the learning rate, or use step='auto'.",
     Status.MAXTIME: "The wall-clock budget `maxtime` has been exceeded.",
+    Status.NONSMOOTH: "Stopped where f is not differentiable: the adapted "
+                      "sigma or step fell below the precision of x while the "
+                      "slopes of f between the pairs stayed above "
+                      f"{AUTO_KINK_SLOPE:g} of the largest measured. res.x may be "
+                      "a minimum at a kink of f, or a point from which the "
+                      "random pairs no longer find a descent; not a success.",
     Status.CALLBACK: "`callback` raised `StopIteration`.",
 }
 SUCCESS = {Status.FTARGET, Status.FTOL, Status.XTOL, Status.CONVERGED}
@@ -323,6 +330,10 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
                          adaptive mode takes back any step that made
                          f worse); ``x`` is its best centre
     MAXTIME      8       `maxtime` reached
+    NONSMOOTH    9       ``step='auto'`` stopped where ``f`` is not
+                         differentiable (its pairs' slopes did not
+                         vanish): a kink that may or may not be a
+                         minimum; not a success
     CALLBACK     99      the callback raised ``StopIteration``
     ===========  ======  =============================================
 
@@ -680,6 +691,8 @@ def _stop_test(loop, state, limits):
         return Status.NONFINITE
     if _diverged(es):
         return Status.DIVERGED
+    if es.converged == "kink":
+        return Status.NONSMOOTH
     if es.converged is not None:
         return Status.CONVERGED
     if limits.ftol is not None and _ftol_met(state.history, limits.patience,

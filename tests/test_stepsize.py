@@ -131,6 +131,51 @@ def test_stops_by_itself_once_converged():
     assert res.sigma <= 1e-12 * 0.1 * (1 + 1e-9)
 
 
+def max_distance(n, seed):
+    centre = np.random.default_rng(seed).standard_normal(n)
+    return lambda x: float(np.max(np.abs(x - centre)))
+
+
+def test_stall_at_a_kink_is_not_reported_as_convergence():
+    # the Chebyshev distance: random pairs stop finding the narrow descent
+    # cone where coordinates tie; sigma then collapses, but the slopes of f
+    # between the pairs stay those of a kink, far from the minimum
+    f = max_distance(10, 0)
+    res = minimize_guided_es(f, np.zeros(10), maxfev=100_000, rng=0)
+    assert res.status == Status.NONSMOOTH and not res.success
+    assert "not differentiable" in res.message and res.nfev < 100_000
+    assert res.fun == f(res.x) and 0.01 * f(np.zeros(10)) < res.fun
+    assert res.sigma <= 1e-12 * 0.1 * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1e3])
+def test_kink_test_is_invariant_to_the_scale_of_f(scale):
+    f = max_distance(10, 0)
+    res = minimize_guided_es(lambda x: scale * f(x), np.zeros(10),
+                             maxfev=100_000, rng=0)
+    assert res.status == Status.NONSMOOTH
+
+
+def test_smooth_convergence_keeps_its_status_with_the_kink_test():
+    # slopes vanish at a minimum where f is differentiable: on a sphere
+    # they end far below AUTO_KINK_SLOPE of the first ones
+    f = lambda x: float(np.sum((x - 1.0) ** 4 + (x - 1.0) ** 2))
+    es = GuidedES(np.zeros(6), rng=0)
+    while es.converged is None:
+        es.tell([f(p) for p in es.ask()])
+    assert es.converged == "sigma" and es._slope_max > 1.0
+    assert f(es.x) < 1e-20
+
+
+def test_a_pickle_from_before_the_kink_test_resumes_without_it():
+    es = GuidedES(np.zeros(3), rng=0)
+    state = dict(es.__dict__)
+    del state["_slope_max"]
+    old = GuidedES.__new__(GuidedES)
+    old.__setstate__(state)
+    assert old._slope_max == 0.0 and old._kink_or("sigma", 5.0) == "sigma"
+
+
 def test_flat_objective_stops_as_flat_not_as_success_at_a_random_point():
     es = GuidedES(np.zeros(4), rng=0)
     for _ in range(30):
