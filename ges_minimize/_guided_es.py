@@ -294,7 +294,7 @@ class GuidedES:
         to change f made it lower, as on a piecewise-constant f) or
         ``'flat'`` (no pair difference resolved for
         ``AUTO_FLAT_ITERATIONS`` iterations while sigma doubled), or
-        ``'kink'`` where ``'sigma'`` or ``'step'`` would be said but the
+        ``'kink'`` where ``'sigma'`` would be said but the
         root-mean-square slope of the last pairs is still above
         ``AUTO_KINK_SLOPE`` of the largest the run measured: ``f`` is not
         differentiable there (a kink or a jump), a minimum or not; at a
@@ -1306,12 +1306,15 @@ class GuidedES:
                 or self.sigma <= AUTO_X_PRECISION * x_scale):
             self.converged = self._kink_or("sigma", slope_rms)
         elif self._tiny_run >= AUTO_FLAT_ITERATIONS:
-            self.converged = self._kink_or("step", slope_rms)
+            self.converged = "step"
         return u
 
     def _kink_or(self, reason, slope_rms):
         """`reason`, or ``'kink'`` when the pairs' slopes have not vanished:
-        above `AUTO_KINK_SLOPE` of the largest the run measured."""
+        above `AUTO_KINK_SLOPE` of the largest the run measured. (Not
+        applied to ``'step'``: an f computed in single precision, say, is
+        piecewise constant at the scale of its last steps, and there the
+        pairs measure its rounding, not a kink.)"""
         largest = self._slope_max       # 0 in pickles from before the test
         if largest > 0 and slope_rms > AUTO_KINK_SLOPE * largest:
             return "kink"

@@ -67,7 +67,7 @@ MESSAGES = {
                      "the learning rate, or use step='auto'.",
     Status.MAXTIME: "The wall-clock budget `maxtime` has been exceeded.",
     Status.NONSMOOTH: "Stopped where f is not differentiable: the adapted "
-                      "sigma or step fell below the precision of x while the "
+                      "sigma fell below the precision of x while the "
                       "slopes of f between the pairs stayed above "
                       f"{AUTO_KINK_SLOPE:g} of the largest measured. res.x may be "
                       "a minimum at a kink of f, or a point from which the "
