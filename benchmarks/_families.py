@@ -23,7 +23,8 @@ import numpy as np
 
 from ._problems import BiasedLogistic, FastQuadratic
 
-__all__ = ["Sphere", "RotatedQuadratic", "Rosenbrock", "Rescaled", "SignNetwork",
+__all__ = ["Sphere", "RotatedQuadratic", "Rosenbrock", "L1Distance", "MaxDistance",
+           "LeastAbsoluteDeviations", "Rescaled", "SignNetwork",
            "Unrolled", "AttackImage", "attack_models", "surrogate_cosine"]
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -157,6 +158,89 @@ class Rosenbrock(_Smooth):
 
     def describe(self):
         return f"Rosenbrock, n = {self.n}; {self._surrogate_text()}"
+
+
+class _Distance(_Smooth):
+    """A distance to ``x* ~ N(0, I)`` from ``x0 = 0``."""
+
+    def _setup(self, rng):
+        self.x_star = rng.standard_normal(self.n)
+        self.x0 = np.zeros(self.n)
+
+
+class L1Distance(_Distance):
+    """``f(x) = |x - x*|_1``: a kink along every coordinate; ``grad`` is the
+    subgradient ``sign(x - x*)``."""
+
+    def fun(self, x):
+        return float(np.sum(np.abs(x - self.x_star)))
+
+    def grad(self, x):
+        return np.sign(x - self.x_star)
+
+    def describe(self):
+        return f"L1 distance, n = {self.n}; {self._surrogate_text()}"
+
+
+class MaxDistance(_Distance):
+    """``f(x) = max_i |x_i - x*_i|``: the Chebyshev distance,
+    non-differentiable wherever two coordinates tie; ``grad`` is the
+    subgradient along the largest coordinate."""
+
+    def fun(self, x):
+        return float(np.max(np.abs(x - self.x_star)))
+
+    def grad(self, x):
+        d = x - self.x_star
+        i = int(np.argmax(np.abs(d)))
+        g = np.zeros(self.n)
+        g[i] = np.sign(d[i])
+        return g
+
+    def describe(self):
+        return f"max distance, n = {self.n}; {self._surrogate_text()}"
+
+
+class LeastAbsoluteDeviations(_Smooth):
+    """``f(x) = mean_j |a_j . x - b_j|`` (median regression), ``A`` (m, n)
+    standard Gaussian, ``b = A w + e`` with ``w ~ N(0, I)`` and Laplace
+    noise ``e`` of scale 0.5, ``x0 = 0``; ``f*`` and ``x*`` from the linear
+    programme (scipy's HiGHS). ``grad`` is the subgradient
+    ``A^T sign(A x - b) / m``."""
+
+    def __init__(self, n, seed, bias_scale, noise_scale, m=None):
+        self.m = 3 * int(n) if m is None else int(m)
+        super().__init__(n, seed, bias_scale, noise_scale)
+        self.f_star = self._f_star
+
+    def _setup(self, rng):
+        from scipy.optimize import linprog
+        n, m = self.n, self.m
+        self.A = rng.standard_normal((m, n))
+        self.b = self.A @ rng.standard_normal(n) + rng.laplace(scale=0.5, size=m)
+        # min mean(t) subject to -t <= A x - b <= t
+        cost = np.r_[np.zeros(n), np.full(m, 1.0 / m)]
+        eye = np.eye(m)
+        res = linprog(cost, A_ub=np.block([[self.A, -eye], [-self.A, -eye]]),
+                      b_ub=np.r_[self.b, -self.b],
+                      bounds=[(None, None)] * n + [(0, None)] * m, method="highs")
+        self.x_star = res.x[:n]
+        self.x0 = np.zeros(n)
+        # the value at the LP's solution, as fun computes it
+        self._f_star = float(np.mean(np.abs(self.A @ self.x_star - self.b)))
+
+    def fun(self, x):
+        return float(np.mean(np.abs(self.A @ x - self.b)))
+
+    def gap(self, x):
+        return self.fun(x) - self.f_star
+
+    def grad(self, x):
+        return self.A.T @ np.sign(self.A @ x - self.b) / self.m
+
+    def describe(self):
+        return (f"least absolute deviations, n = {self.n}, m = {self.m}; "
+                f"{self._surrogate_text()}")
 
 
 class Rescaled:

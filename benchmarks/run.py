@@ -45,12 +45,13 @@ from ._methods import EXTRA_LABELS, PAPER, RECORD_EVERY, Trace, method_table
 from ._profile import data_profile
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FAMILIES = ("quadratic", "logistic", "illcond", "signnet", "unrolled", "attack",
-            "nosurrogate", "useless", "alpha", "rescaling")
+FAMILIES = ("quadratic", "logistic", "illcond", "nonsmooth", "signnet", "unrolled",
+            "attack", "nosurrogate", "useless", "alpha", "rescaling")
 TITLES = dict(
     quadratic="Perturbed quadratic (the paper's problem)",
     logistic="Logistic regression with a subsampled float16 surrogate",
     illcond="Ill-conditioned quadratic and Rosenbrock with a biased, noisy surrogate",
+    nonsmooth="Non-smooth convex problems with a biased, noisy subgradient as surrogate",
     signnet="Sign-activation network on digits, straight-through surrogate",
     unrolled="Unrolled optimisation with a truncated gradient",
     attack="Black-box attack with a transfer gradient",
@@ -79,6 +80,8 @@ def _spec(quick):
                 ("quadratic 1e4", "rotated", dict(n=n3, cond=1e4, bias=1.0, noise=1.5)),
                 ("Rosenbrock", "rosenbrock", dict(n=n3, bias=1.0, noise=1.5))],
                 seeds=1, budget=500, scalings=SCALINGS),
+            nonsmooth=dict(kind="surrogate", problems=_nonsmooth_problems(nn), seeds=1,
+                           budget=500, scalings=SCALINGS[:1]),
             signnet=dict(kind="surrogate", problems=[("sign network", "signnet",
                                                        dict(hidden=4, n_samples=200))],
                          seeds=1, budget=300, scalings=SCALINGS[:1], extra=("nonmonotone",)),
@@ -109,6 +112,8 @@ def _spec(quick):
             ("Rosenbrock", "rosenbrock", dict(n=n3, bias=1.0, noise=1.5))],
             seeds=5, budget=200 * n3, scalings=SCALINGS, caps=dict(ngopt=3),
             scaled_seeds=3, scaled_caps=dict(ngopt=1)),
+        nonsmooth=dict(kind="surrogate", problems=_nonsmooth_problems(nn), seeds=5,
+                       budget=200 * nn, scalings=SCALINGS[:1], caps=dict(ngopt=3)),
         signnet=dict(kind="surrogate", problems=[("sign network", "signnet", dict(hidden=32))],
                      seeds=3, budget=5_000, scalings=SCALINGS[:1],
                      caps=dict(cma=1, cma_grad=1, ngopt=1), extra=("nonmonotone",)),
@@ -130,6 +135,12 @@ def _none_problems(n):
     return [("sphere", "sphere", dict(n=n, bias=None, noise=None)),
             ("quadratic 1e3", "rotated", dict(n=n, cond=1e3, bias=None, noise=None)),
             ("Rosenbrock", "rosenbrock", dict(n=n, bias=None, noise=None))]
+
+
+def _nonsmooth_problems(n):
+    return [("L1 distance", "l1", dict(n=n, bias=0.5, noise=0.5)),
+            ("max distance", "maxabs", dict(n=n, bias=0.5, noise=0.5)),
+            ("least absolute deviations", "lad", dict(n=n, bias=0.5, noise=0.5))]
 
 
 def _useless_problems(n):
@@ -166,10 +177,12 @@ def build(factory, kwargs, seed, c=1.0, s=1.0):
         p = F.PaperQuadratic(seed=seed, **kw)
     elif factory == "logistic":
         p = F.Logistic(seed=seed, **kw)
-    elif factory in ("sphere", "rotated", "rosenbrock"):
+    elif factory in ("sphere", "rotated", "rosenbrock", "l1", "maxabs", "lad"):
         bias, noise = kw.pop("bias"), kw.pop("noise")
         useless = kw.pop("useless", False)
-        cls = dict(sphere=F.Sphere, rotated=F.RotatedQuadratic, rosenbrock=F.Rosenbrock)[factory]
+        cls = dict(sphere=F.Sphere, rotated=F.RotatedQuadratic, rosenbrock=F.Rosenbrock,
+                   l1=F.L1Distance, maxabs=F.MaxDistance,
+                   lad=F.LeastAbsoluteDeviations)[factory]
         p = cls(kw.pop("n"), seed, bias, noise, **kw)
         if useless:
             p = F.Uninformative(p)
