@@ -70,8 +70,9 @@ MESSAGES = {
                       "sigma fell below the precision of x while the "
                       "slopes of f between the pairs stayed above "
                       f"{AUTO_KINK_SLOPE:g} of the largest measured. res.x may be "
-                      "a minimum at a kink of f, or a point from which the "
-                      "random pairs no longer find a descent; not a success.",
+                      "a minimum at a kink of f or at the edge of the region "
+                      "where f is finite, or a point from which the random "
+                      "pairs no longer find a descent; not a success.",
     Status.CALLBACK: "`callback` raised `StopIteration`.",
 }
 SUCCESS = {Status.FTARGET, Status.FTOL, Status.XTOL, Status.CONVERGED}
