@@ -63,7 +63,9 @@ AUTO_NOISE_SIGMA_DECAY = 0.7
 #: the pairs need.
 AUTO_NOISE_FLAT_ITERATIONS = 20
 #: With bounds, the adaptive mode perturbs the coordinates it holds on a
-#: bound only at every this many iterations, to learn whether to leave it.
+#: bound only at every this many iterations (the rechecks, which make no
+#: step), to learn whether to leave it; and at every iteration while it
+#: holds them all.
 AUTO_BOUND_RECHECK = 10
 #: The adaptive mode stops once sigma is below this fraction of its start.
 AUTO_SIGMA_TOL = 1e-12
@@ -795,7 +797,9 @@ class GuidedES:
 
                 e = draw_perturbations(self.rng, self.n_pairs, self.n, k,
                                        self.sigma, alpha, add_combination)
+            # (not when every coordinate is held: nothing would move)
             self._masked_ask = (self._blocked is not None and self._blocked.any()
+                                and not self._blocked.all()
                                 and self.nit % AUTO_BOUND_RECHECK != 0)
             self._probe_kind = self._wants_probe(k)
             if self._probe_kind is not None:
@@ -1236,7 +1240,7 @@ class GuidedES:
             # the values do not resolve this scale: search wider
             self._flat_run += 1
             self._last_step = None
-            self.sigma = 2 * sigma
+            self.sigma = self._within_box(2 * sigma)
             if self.noise > 0:
                 # the noise, not a plateau: sigma keeps near this scale
                 self._noise_sigma = self.sigma
@@ -1262,9 +1266,21 @@ class GuidedES:
             lb, ub = self.bounds
             at_ub, at_lb = self._x >= ub, self._x <= lb
             blocked = (at_ub & (u < 0)) | (at_lb & (u > 0))
+            rechecking = (not self._masked_ask and self._blocked is not None
+                          and bool(self._blocked.any()))
             if self._masked_ask:
                 blocked |= self._blocked & (at_ub | at_lb)
             self._blocked = blocked
+            if rechecking:
+                # a recheck only tells which coordinates to hold: its pairs
+                # also perturb the held ones, whose slopes into the bound
+                # swamp the estimate of the others, and a step along it
+                # was mostly taken back, each time shrinking the step
+                # length until the run stalled with a coordinate held in
+                # error
+                self._last_step = None
+                self.step_norm = 0.0
+                return u
             if blocked.any():
                 u[blocked] = 0.0
                 exact = not self._masked_ask
@@ -1319,6 +1335,15 @@ class GuidedES:
         if largest > 0 and slope_rms > AUTO_KINK_SLOPE * largest:
             return "kink"
         return reason
+
+    def _within_box(self, sigma):
+        """`sigma`, at most the diagonal of a bounded box: pairs longer than
+        the box are clipped to chords across it, whose differences say
+        nothing of the slope at the centre."""
+        if self.bounds is None:
+            return sigma
+        diagonal = float(np.linalg.norm(self.bounds[1] - self.bounds[0]))
+        return min(sigma, diagonal) if np.isfinite(diagonal) else sigma
 
     def _noise_floor(self):
         """The smallest difference of values that is not noise:
