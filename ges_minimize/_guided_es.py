@@ -67,6 +67,9 @@ AUTO_NOISE_FLAT_ITERATIONS = 20
 #: step), to learn whether to leave it; and at every iteration while it
 #: holds them all.
 AUTO_BOUND_RECHECK = 10
+#: With bounds, a run that converges with coordinates held on a bound
+#: starts afresh from there this many times before it stops.
+AUTO_BOUND_CHECKS = 2
 #: The adaptive mode stops once sigma is below this fraction of its start.
 AUTO_SIGMA_TOL = 1e-12
 #: ... or below this fraction of the centre's largest coordinate.
@@ -599,6 +602,8 @@ class GuidedES:
         self._tiny_run = 0
         # adaptive mode: the largest root-mean-square pair slope measured
         self._slope_max = 0.0
+        # ... with bounds, the fresh starts made to check a convergence
+        self._bound_checks = 0
         self._exact_centre_needed = self.adaptive
         # adaptive mode: the latest exact values of f (point, value), and the
         # squared differences of values measured twice at the same point,
@@ -721,6 +726,7 @@ class GuidedES:
                          _pair_curvature=0.0)
         # ... and before the kink test, without it
         state.setdefault("_slope_max", 0.0)
+        state.setdefault("_bound_checks", AUTO_BOUND_CHECKS)
         self.__dict__.update(state)
 
     # -- state -------------------------------------------------------------
@@ -1323,7 +1329,26 @@ class GuidedES:
             self.converged = self._kink_or("sigma", slope_rms)
         elif self._tiny_run >= AUTO_FLAT_ITERATIONS:
             self.converged = "step"
+        if (self.converged is not None and self._blocked is not None
+                and self._blocked.any()
+                and self._bound_checks < AUTO_BOUND_CHECKS):
+            self._check_bounds_again()
         return u
+
+    def _check_bounds_again(self):
+        """Converged with coordinates held on a bound: up to
+        `AUTO_BOUND_CHECKS` times in a run, start the search afresh from
+        here, every coordinate free and the initial sigma, rather than stop:
+        a coordinate held in error by noisy estimates, with the step length
+        collapsed around it, looks converged."""
+        self._bound_checks += 1
+        self.converged = None
+        self._blocked = None
+        self.sigma = self._within_box(self.sigma0)
+        self._eta = None
+        self._last_step = None
+        self._tiny_run = self._flat_run = 0
+        self._exact_centre_needed = True
 
     def _kink_or(self, reason, slope_rms):
         """`reason`, or ``'kink'`` when the pairs' slopes have not vanished:
