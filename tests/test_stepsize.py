@@ -331,6 +331,39 @@ def test_a_pickle_from_before_the_bound_checks_resumes_without_them():
     assert old._bound_checks == AUTO_BOUND_CHECKS
 
 
+def _success_cases():
+    """(name, f, x0, bounds, f_star): kinks, boxes, smooth, single precision."""
+    cases = []
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        c = rng.standard_normal(10)
+        cases.append((f"L1 {seed}", lambda x, c=c: float(np.sum(np.abs(x - c))),
+                      np.zeros(10), None, 0.0))
+        cases.append((f"max {seed}", lambda x, c=c: float(np.max(np.abs(x - c))),
+                      np.zeros(10), None, 0.0))
+        cases.append((f"quartic {seed}",
+                      lambda x, c=c: float(np.sum((x - c) ** 4 + (x - c) ** 2)),
+                      np.zeros(10), None, 0.0))
+    for n in (5, 10):
+        for seed in range(8):
+            f, f_star = box_sphere(n, seed)
+            cases.append((f"box {n} {seed}", f, np.full(n, 0.5),
+                          [(0.0, 1.0)] * n, f_star))
+    return cases
+
+
+def test_success_means_the_optimum_was_reached():
+    # a held-out mix of kinks, boxes and smooth functions: a run that
+    # reports success is within 1e-6 of its start's gap of the optimum
+    wrong = []
+    for name, f, x0, bounds, f_star in _success_cases():
+        res = minimize_guided_es(f, x0, bounds=bounds, maxfev=200 * x0.size,
+                                 rng=0)
+        if res.success and res.fun - f_star > 1e-6 * (f(x0) - f_star):
+            wrong.append((name, int(res.status), res.fun - f_star))
+    assert wrong == []
+
+
 def test_steps_too_short_to_move_x_stop_the_run_as_step():
     # a sign network: once every step that changes the loss raises it, the
     # line search shortens the step below the precision of x, where it can
