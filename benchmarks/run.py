@@ -632,9 +632,10 @@ def write_report(results, out_dir):
              + ", ".join(f"{k} {f['wall'] / 60:.1f} min" for k, f in fams.items()) + ".", ""]
     lines += results["machine"] + [""]
     stamps = {k: f.get("stamp") for k, f in fams.items()}
-    if len(set(stamps.values())) > 1:
-        lines += ["The families were run at different times (merged with `--only`); date "
-                  "and library sources of each: "
+    sources = {(v or "").rpartition("sources ")[2] for v in stamps.values()}
+    if len(sources) > 1 or "--only" in results["cmd"]:
+        lines += ["The families were run at different times (merged with `--only`) or on "
+                  "different library sources; date and library sources of each: "
                   + "; ".join(f"{k} {v or 'not recorded'}" for k, v in stamps.items()) + ".",
                   ""]
     lines += [
