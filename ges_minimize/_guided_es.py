@@ -34,7 +34,7 @@ AUTO_FLAT_ITERATIONS = 10
 #: above this fraction of the largest one the run measured means a kink,
 #: not a minimum where f is differentiable: there the slopes vanish with
 #: the distance to the minimum (on smooth test functions they end below
-#: 2e-6 of their largest; stalled at a kink, above 0.05).
+#: 2e-6 of their largest; stalled at a kink, above 0.02).
 AUTO_KINK_SLOPE = 1e-3
 #: Noise of f (see `GuidedES.noise`): a pair difference counts as resolved
 #: only above this many standard deviations of one value; a step whose
