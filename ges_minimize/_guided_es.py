@@ -11,7 +11,8 @@ from ._stepsize import (AUTO_ALPHA, AUTO_MAX_FACTOR, AUTO_N_PAIRS,
                         AUTO_PROBE_DECAY, AUTO_PROBE_RECHECK,
                         AUTO_PROBE_THRESHOLD, AUTO_PROBE_WEIGHT,
                         AUTO_SIGMA_RATIO, AUTO_SUBSPACE_DIM, AUTO_TRIAL_MAX_GAP,
-                        line_search_ratio, resolved)
+                        VALUE_PRECISION, line_search_ratio, resolved)
+from ._kink import KinkSearch
 from ._metric import METRIC_MAX_DIM, METRIC_X_RESOLUTION, Metric
 from ._steps import make_step
 from ._subspace import GuideBuffer
@@ -36,6 +37,21 @@ AUTO_FLAT_ITERATIONS = 10
 #: the distance to the minimum (on smooth test functions they end below
 #: 2e-6 of their largest; stalled at a kink, above 0.02).
 AUTO_KINK_SLOPE = 1e-3
+#: The adaptive mode hands the run to `KinkSearch` once sigma over the
+#: pairs' root-mean-square slope has fallen this many times below its
+#: largest value in the run: sigma collapses while the slopes do not vanish,
+#: the mark of a kink (where f is differentiable, sigma follows the steps
+#: and the slopes vanish together).
+AUTO_KINK_SWITCH = 1e4
+#: ... only up to this dimension (the search keeps an n x n covariance),
+AUTO_KINK_MAX_DIM = 1000
+#: ... if the slopes have grown at most this many times since that largest
+#: value (at a kink they stay bounded; at a jump, or at the rounding of an
+#: f computed in single precision, they grow like 1 / sigma),
+AUTO_KINK_GROWTH = 40.0
+#: ... and if the pairs' largest difference is at least this fraction of
+#: the values (above the rounding of single precision).
+AUTO_KINK_RESOLUTION = 1e-6
 #: Noise of f (see `GuidedES.noise`): a pair difference counts as resolved
 #: only above this many standard deviations of one value; a step whose
 #: promised decrease is within this many (the band) cannot be judged by the
@@ -324,6 +340,23 @@ class GuidedES:
     iterations, which finds the gradient a steadily biased surrogate is
     blind to.
 
+    **Kinks (`nonsmooth_mode`).** Where ``f`` is continuous but not
+    differentiable (an L1 or max norm, a sum of absolute residuals), the
+    line search stops at the kinks nearest the centre and ``sigma`` follows
+    the short steps down while the pairs' slopes stay those of the kinks.
+    Once ``sigma`` over the pairs' root-mean-square slope has fallen
+    ``AUTO_KINK_SWITCH`` (1e4) times below its largest value in the run,
+    without bounds, with a deterministic ``f`` and ``n <= 1000``, while the
+    slopes have grown at most ``AUTO_KINK_GROWTH`` times since (not a jump,
+    nor the rounding of single precision), the pairs' differences are above
+    ``AUTO_KINK_RESOLUTION`` of the values and no trial has shown jumps, the
+    run is handed to `ges_minimize._kink.KinkSearch`, a covariance matrix
+    adaptation evolution strategy started at the centre with the ``sigma``
+    that was last in step with the slopes; each iteration then asks
+    ``4 + floor(3 ln n)`` points (`population_size`) and the surrogate is
+    no longer used. A run that stops there has status ``NONSMOOTH``, not a
+    success.
+
     **Surrogate step (``surrogate_step``, on by default with
     ``step='auto'`` and no bounds).** With surrogate gradients, an
     iteration may also evaluate ``x - r m / |m|``, ``m`` the moving
@@ -604,6 +637,10 @@ class GuidedES:
         self._slope_max = 0.0
         # ... with bounds, the fresh starts made to check a convergence
         self._bound_checks = 0
+        # ... the largest sigma over that slope, and the search for kinks
+        self._slope_ratio_max = self._slope_at_max = 0.0
+        self._kink_search = None
+        self._kink_switch = True
         self._exact_centre_needed = self.adaptive
         # adaptive mode: the latest exact values of f (point, value), and the
         # squared differences of values measured twice at the same point,
@@ -727,6 +764,11 @@ class GuidedES:
         # ... and before the kink test, without it
         state.setdefault("_slope_max", 0.0)
         state.setdefault("_bound_checks", AUTO_BOUND_CHECKS)
+        # ... and before the switch to a search for kinks, without it
+        state.setdefault("_slope_ratio_max", 0.0)
+        state.setdefault("_slope_at_max", 0.0)
+        state.setdefault("_kink_search", None)
+        state.setdefault("_kink_switch", False)
         self.__dict__.update(state)
 
     # -- state -------------------------------------------------------------
@@ -734,6 +776,23 @@ class GuidedES:
     def x(self):
         """Current centre (a copy)."""
         return self._x.copy()
+
+    @property
+    def nonsmooth_mode(self):
+        """Whether the adaptive mode has handed the run to its search for
+        kinks (`ges_minimize._kink.KinkSearch`): once sigma, following the
+        steps down, has fallen ``AUTO_KINK_SWITCH`` times below the pairs'
+        slopes' scale while those slopes did not vanish. Each iteration then
+        asks `population_size` points, ranked by their values."""
+        return self._kink_search is not None
+
+    @property
+    def population_size(self):
+        """Points a `tell` expects besides the pairs' layout: the search for
+        kinks' population in `nonsmooth_mode`, else ``2P``."""
+        if self._kink_search is not None:
+            return self._kink_search.population_size
+        return 2 * self.n_pairs
 
     @property
     def basis(self):
@@ -785,6 +844,11 @@ class GuidedES:
             along the surrogate (see `evaluates_trial`). Asking again
             before `tell` returns the same points.
         """
+        if self._kink_search is not None:
+            if self._pending is None:
+                points = self._kink_search.ask(self.rng)
+                self._pending = ("kink", points)
+            return self._pending[1].copy()
         if self._pending is None:
             alpha = self._choose_alpha()
             k = self._guide.rank
@@ -862,7 +926,8 @@ class GuidedES:
     def _asks_centre(self, with_trial=None):
         """`evaluates_centre` for an ask that adds a trial point or not
         (None: as `evaluates_trial` says, asked only when it matters)."""
-        if not self.adaptive or self._centre_value is not None:
+        if (not self.adaptive or self._centre_value is not None
+                or self._kink_search is not None):
             return False
         if self.bounds is not None or self._exact_centre_needed:
             return True
@@ -895,6 +960,8 @@ class GuidedES:
     def _next_trial(self, alpha=None):
         """The trial point the next `ask` adds, or None (see
         `evaluates_trial`); `alpha` that ask's, if already chosen."""
+        if self._kink_search is not None:
+            return None
         if not (self.surrogate_step and self.nit >= self._trial_next
                 and self._surrogate_seen and self._guide_average is not None):
             return None
@@ -1008,6 +1075,9 @@ class GuidedES:
         """
         if self._pending is None:
             raise RuntimeError("tell() called without a pending ask(); call ask() first")
+        if self._kink_search is not None:
+            self._tell_kink(values, surrogate_grad)
+            return
         f = self._check_values(values)
         if surrogate_grad is not None:
             surrogate_grad = check_vector(surrogate_grad, "surrogate_grad", self.n)
@@ -1258,6 +1328,26 @@ class GuidedES:
         self._flat_run = 0
         slope_rms = math.sqrt(float(np.mean(d_sq)))
         self._slope_max = max(self._slope_max, slope_rms)
+        if (self._kink_switch and slope_rms > 0 and self.bounds is None
+                and self.noise == 0 and self.n <= AUTO_KINK_MAX_DIM
+                and not self._jump_seen):
+            ratio = sigma / slope_rms
+            if ratio > self._slope_ratio_max:
+                self._slope_ratio_max, self._slope_at_max = ratio, slope_rms
+            with np.errstate(invalid="ignore"):
+                resolution = float(np.max(np.abs(f_plus - f_minus))
+                                   / np.max(np.abs(np.r_[f_plus, f_minus])))
+            if (ratio * AUTO_KINK_SWITCH < self._slope_ratio_max
+                    and slope_rms <= AUTO_KINK_GROWTH * self._slope_at_max
+                    and resolution >= AUTO_KINK_RESOLUTION):
+                # sigma collapsed, the slopes did not: a kink; the search
+                # starts from this centre at the scale sigma had when it
+                # was last in step with the slopes
+                self._kink_search = KinkSearch(
+                    self._x, self._slope_ratio_max * slope_rms)
+                self._last_step = None
+                self.step_norm = 0.0
+                return None
         self._track_probe(d_sq, probe_valid)
         grad_u = u.copy() if self.bounds is not None else u
         if self._eta is None:
@@ -1334,6 +1424,47 @@ class GuidedES:
                 and self._bound_checks < AUTO_BOUND_CHECKS):
             self._check_bounds_again()
         return u
+
+    def _tell_kink(self, values, surrogate_grad):
+        """`tell` in `nonsmooth_mode`."""
+        search = self._kink_search
+        f = check_values(values, "values", (search.population_size,))
+        if surrogate_grad is not None:
+            surrogate_grad = check_vector(surrogate_grad, "surrogate_grad", self.n)
+        points = self._pending[1]
+        saved = dict(self.__dict__)
+        saved["_kink_search"] = copy.deepcopy(search)
+        try:
+            before = search.mean
+            search.tell(f)
+            self._x = search.mean.copy()
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+        finite = np.isfinite(f)
+        if finite.any():
+            i = int(np.argmin(np.where(finite, f, np.inf)))
+            if f[i] < self.f_best:
+                self.f_best, self.x_best = float(f[i]), points[i].copy()
+            self.fun_estimate = float(np.mean(f[finite]))
+            flat = np.ptp(f[finite]) <= VALUE_PRECISION * float(np.max(np.abs(f[finite])))
+        else:
+            self.fun_estimate, flat = np.nan, False
+        self.n_valid_pairs = int(np.count_nonzero(finite)) // 2
+        self.step_norm = float(np.linalg.norm(search.mean - before))
+        self.sigma = search.sigma
+        self._flat_run = self._flat_run + 1 if flat else 0
+        x_scale = float(np.max(np.abs(self._x)))
+        if (search.scale <= AUTO_X_PRECISION * x_scale
+                or search.scale <= AUTO_SIGMA_TOL * self.sigma0
+                or self._flat_run >= AUTO_FLAT_ITERATIONS):
+            self.converged = "kink"
+        self.nit += 1
+        self.nfev += search.population_size
+        self._pending = None
+        if surrogate_grad is not None:
+            self.add_surrogate_grad(surrogate_grad)
 
     def _check_bounds_again(self):
         """Converged with coordinates held on a bound: up to

@@ -482,8 +482,10 @@ def _final_point(loop, status):
     last = es._last_step if es.adaptive else None
     if last is not None and not f_x <= last[2]:
         others.append(last[3])
-    if es.adaptive and es._window_size > 1:
-        others.append(es.x_best)      # the centre may have risen since
+    if es.adaptive and (es._window_size > 1 or es.nonsmooth_mode):
+        # the centre may have risen since, or (searching for kinks) be the
+        # mean of points never evaluated there
+        others.append(es.x_best)
     for other in others:
         if np.array_equal(other, x):
             continue
@@ -518,7 +520,7 @@ class _Loop:
         es = self.es
         trial = es.evaluates_trial and (self.grad_at is not None
                                         or self.fun_and_grad)
-        return (2 * es.n_pairs + trial
+        return (es.population_size + trial
                 + (1 if self.fun_and_grad or es.evaluates_centre else 0))
 
     def value_at(self, x):

@@ -108,6 +108,16 @@ whose length ``eta`` is learnt from the values, never given by the user:
   curved valley the average of recent surrogate gradients points along
   the valley farther than the line search along one estimate reaches.
 
+- Where ``f`` has kinks, the line search along the estimate stops at the
+  kinks nearest the centre, ``sigma`` follows the short steps down, and the
+  slopes the pairs measure stay those of the kinks instead of vanishing
+  with the step as they do where ``f`` is differentiable. ``sigma`` over
+  the pairs' root-mean-square slope then falls far below its largest value
+  in the run (on smooth test functions it fell at most 5.4e3 times below
+  it, at kinks 1e5 to 1e12 times), and at 1e4 the adaptive mode hands the
+  run to a covariance matrix adaptation evolution strategy
+  (`ges_minimize._kink`), which ranks values and needs no slope [3]_.
+
 All of it is invariant to ``f -> a f + b`` (``a > 0``): ``tau`` is a ratio of
 differences of ``f``, and ``eta`` starts so that the first step has the
 length of the initial ``sigma``. A rescaling of ``x`` changes only how many

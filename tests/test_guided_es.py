@@ -38,6 +38,8 @@ def test_adaptive_mode_asks_for_the_centre_when_it_needs_f_there():
     es = GuidedES(np.zeros(3), sigma=0.5, rng=1)
     rows, reverted = 0, []
     for _ in range(60):
+        if es.nonsmooth_mode:
+            break           # the jump handed the run to the search for kinks
         centre_row = es.evaluates_centre
         points = es.ask()
         assert len(points) == 2 * es.n_pairs + centre_row

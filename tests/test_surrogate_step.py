@@ -231,10 +231,15 @@ def test_minimize_counts_the_trials_and_reports_f_at_x():
     np.testing.assert_array_equal(again.x, res.x)
 
 
-def test_the_surrogate_crosses_plateaus_the_pairs_cannot_see():
+def test_the_surrogate_crosses_plateaus_the_pairs_cannot_see(monkeypatch):
     # f is constant on unit cells in the first 8 coordinates (a staircase)
     # and smooth in the last 2; the straight-through surrogate is the
-    # gradient of the smooth function under the staircase
+    # gradient of the smooth function under the staircase. The comparison
+    # is of the line-search mode with and without the surrogate step: the
+    # switch to the search for kinks is held off (it is tested below)
+    from ges_minimize import _guided_es
+    monkeypatch.setattr(_guided_es, "AUTO_KINK_SWITCH", np.inf)
+
     def f(x):
         return float(np.sum(np.round(x[:8]) ** 2) + np.sum(x[8:] ** 2))
 
@@ -255,3 +260,16 @@ def test_the_surrogate_crosses_plateaus_the_pairs_cannot_see():
                                       **kw).fun)
     assert sum(a < b for a, b in zip(on, off)) >= 4
     assert sum(on) < 0.75 * sum(off)
+
+
+def test_without_trials_a_staircase_switches_to_the_search_for_kinks():
+    # without the surrogate step no trial shows the jumps, and the stalled
+    # line search (24 to 323 above the minimum at this budget) hands the
+    # run to the search for kinks, which ranks values across the cells
+    def f(x):
+        return float(np.sum(np.round(x[:8]) ** 2) + np.sum(x[8:] ** 2))
+
+    ends = [minimize_guided_es(f, np.full(10, 6.3), lambda x: 2.0 * x,
+                               maxfev=3000, sigma=1e-3, rng=seed,
+                               surrogate_step=False).fun for seed in range(6)]
+    assert sum(end < 1e-6 for end in ends) >= 4

@@ -1,0 +1,110 @@
+"""The adaptive mode's switch to a search for kinks (`nonsmooth_mode`)."""
+
+import pickle
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from ges_minimize import GuidedES, Status, minimize_guided_es
+from ges_minimize._kink import KinkSearch
+
+
+def l1_distance(n, seed):
+    centre = np.random.default_rng(seed).standard_normal(n)
+    return lambda x: float(np.sum(np.abs(x - centre)))
+
+
+def max_distance(n, seed):
+    centre = np.random.default_rng(seed).standard_normal(n)
+    return lambda x: float(np.max(np.abs(x - centre)))
+
+
+def run(es, f, evaluations):
+    while es.nfev < evaluations and es.converged is None:
+        es.tell([f(p) for p in es.ask()])
+    return es
+
+
+@pytest.mark.parametrize("make", [l1_distance, max_distance])
+def test_kinks_switch_to_the_search_and_go_far_below_the_stall(make):
+    # before the switch existed both stalled above 1e-2 of their start
+    f = make(20, 0)
+    es = run(GuidedES(np.zeros(20), rng=0), f, 4000)
+    assert es.nonsmooth_mode
+    assert es.f_best < 1e-3 * f(np.zeros(20))
+
+
+@pytest.mark.parametrize("f, x0", [
+    (lambda x: float(np.sum((x - 1.0) ** 2)), np.zeros(20)),
+    (lambda x: float(np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)),
+     np.zeros(10)),
+    (lambda x: float(np.sum(np.arange(1, 21) ** 3 * x ** 4 + x ** 2)), np.ones(20)),
+    (lambda x: 1e3 * float(np.sum((x / 1e-2 - 1.0) ** 2)), np.zeros(20)),
+])
+def test_smooth_functions_never_switch(f, x0):
+    es = run(GuidedES(x0, rng=0), f, 200 * x0.size)
+    assert not es.nonsmooth_mode
+
+
+def test_minimize_on_a_kink_counts_returns_and_stops_as_nonsmooth():
+    f = l1_distance(10, 1)
+    calls = []
+    res = minimize_guided_es(lambda x: calls.append(1) or f(x), np.zeros(10),
+                             maxfev=200_000, rng=1)
+    assert res.status == Status.NONSMOOTH and not res.success
+    assert res.nfev == len(calls) < 200_000
+    assert res.fun == f(res.x) and res.fun < 1e-9
+
+
+def test_the_budget_holds_with_the_search_population():
+    f = l1_distance(10, 1)
+    for budget in (3000, 3001, 3007):
+        res = minimize_guided_es(f, np.zeros(10), maxfev=budget, rng=1)
+        assert res.nfev <= budget and res.status == Status.MAXFEV
+
+
+def test_seeded_runs_and_pickled_resumes_repeat_exactly_after_the_switch():
+    f = max_distance(10, 2)
+    a = run(GuidedES(np.zeros(10), rng=3), f, 1500)
+    assert a.nonsmooth_mode
+    b = pickle.loads(pickle.dumps(a))
+    run(a, f, 3000)
+    run(b, f, 3000)
+    c = run(GuidedES(np.zeros(10), rng=3), f, 3000)
+    for other in (b, c):
+        assert_array_equal(a.x, other.x)
+        assert (a.nfev, a.sigma, a.f_best) == (other.nfev, other.sigma, other.f_best)
+
+
+def test_bad_values_in_the_search_raise_and_leave_the_state_unchanged():
+    f = l1_distance(10, 0)
+    es = run(GuidedES(np.zeros(10), rng=0), f, 1500)
+    assert es.nonsmooth_mode
+    points = es.ask()
+    before = pickle.dumps(es)
+    with pytest.raises(ValueError, match="values"):
+        es.tell(np.zeros(len(points) + 1))
+    assert pickle.dumps(es) == before
+    es.tell([f(p) for p in points])          # the same ask, told
+
+
+def test_nan_values_rank_last():
+    search = KinkSearch(np.ones(4), 0.5)
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        points = search.ask(rng)
+        values = np.abs(points).sum(axis=1)
+        values[points[:, 0] > 1.5] = np.nan         # a region without values
+        search.tell(values)
+    assert np.abs(search.mean).sum() < 1e-6
+
+
+def test_a_pickle_from_before_the_switch_resumes_without_it():
+    es = GuidedES(np.zeros(3), rng=0)
+    state = dict(es.__dict__)
+    for name in ("_slope_ratio_max", "_kink_search", "_kink_switch"):
+        del state[name]
+    old = GuidedES.__new__(GuidedES)
+    old.__setstate__(state)
+    assert not old._kink_switch and not old.nonsmooth_mode
