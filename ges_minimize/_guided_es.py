@@ -42,7 +42,7 @@ AUTO_KINK_SLOPE = 1e-3
 #: largest value in the run: sigma collapses while the slopes do not vanish,
 #: the mark of a kink (where f is differentiable, sigma follows the steps
 #: and the slopes vanish together).
-AUTO_KINK_SWITCH = 1e4
+AUTO_KINK_SWITCH = 1e5
 #: ... only up to this dimension (the search keeps an n x n covariance),
 AUTO_KINK_MAX_DIM = 1000
 #: ... if the slopes have grown at most this many times since that largest
@@ -345,7 +345,7 @@ class GuidedES:
     line search stops at the kinks nearest the centre and ``sigma`` follows
     the short steps down while the pairs' slopes stay those of the kinks.
     Once ``sigma`` over the pairs' root-mean-square slope has fallen
-    ``AUTO_KINK_SWITCH`` (1e4) times below its largest value in the run,
+    ``AUTO_KINK_SWITCH`` (1e5) times below its largest value in the run,
     without bounds, with a deterministic ``f`` and ``n <= 1000``, while the
     slopes have grown at most ``AUTO_KINK_GROWTH`` times since (not a jump,
     nor the rounding of single precision), the pairs' differences are above
@@ -1122,10 +1122,12 @@ class GuidedES:
                             else self._pending_y[valid])
                 g = self._adaptive_update(eps, f_plus, f_minus, n_valid,
                                           f_centre, probe_valid, e_search)
-                if self._metric is not None:
+                if self._kink_search is not None:
+                    pass            # handed to the search for kinks just now
+                elif self._metric is not None:
                     self._learn_metric(eps, f_plus, f_minus, f_centre,
                                        n_valid, centre)
-                if trial is not None:
+                if trial is not None and self._kink_search is None:
                     self._judge_trial(trial, f_trial, centre, sigma,
                                       saved["_step_path"])
                 if (self._jump_seen and self.nonmonotone == "auto"
@@ -1148,7 +1150,7 @@ class GuidedES:
             if np.isnan(self.f_first):
                 self.f_first = self.fun_estimate
                 self.first_spread = float(np.ptp(finite))
-            if self.fun_estimate < self.f_best:
+            if self.fun_estimate < self.f_best and self._kink_search is None:
                 self.f_best, self.x_best = self.fun_estimate, centre
         if self._centre_value is not None and self._centre_value < self.f_best:
             self.f_best, self.x_best = self._centre_value, self._x
@@ -1344,7 +1346,15 @@ class GuidedES:
                 # starts from this centre at the scale sigma had when it
                 # was last in step with the slopes
                 self._kink_search = KinkSearch(
-                    self._x, self._slope_ratio_max * slope_rms)
+                    self._x, self._slope_ratio_max
+                    * min(slope_rms, self._slope_at_max))
+                # from here on the best point is the best evaluated one
+                # (the estimates that chose x_best so far may be below f
+                # there): the centre, if its value is known
+                exact = f_centre is not None and np.isfinite(f_centre)
+                self.f_best = float(f_centre) if exact else np.inf
+                self.x_best = self._x.copy()
+                self._kink_start = self._x.copy()
                 self._last_step = None
                 self.step_norm = 0.0
                 return None
@@ -1452,6 +1462,7 @@ class GuidedES:
         else:
             self.fun_estimate, flat = np.nan, False
         self.n_valid_pairs = int(np.count_nonzero(finite)) // 2
+        self._centre_value = None              # f at the mean is not known
         self.step_norm = float(np.linalg.norm(search.mean - before))
         self.sigma = search.sigma
         self._flat_run = self._flat_run + 1 if flat else 0

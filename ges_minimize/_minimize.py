@@ -486,6 +486,8 @@ def _final_point(loop, status):
         # the centre may have risen since, or (searching for kinks) be the
         # mean of points never evaluated there
         others.append(es.x_best)
+    if es.nonsmooth_mode:
+        others.append(es._kink_start)   # never worse than before the switch
     for other in others:
         if np.array_equal(other, x):
             continue
@@ -644,9 +646,12 @@ def _budget_test(loop, limits, start):
         return Status.MAXITER
     # evaluations kept for the end: the final point and, in the adaptive
     # mode, possibly the centre before the last step (and the best centre,
-    # with non-monotone acceptance); and one for f at the centre if the
+    # with non-monotone acceptance, or searching for kinks, and then the
+    # centre at the switch too); and one for f at the centre if the
     # callback reads it or ftarget may need it
-    final = 1 + es.adaptive + (es.adaptive and es._window_size > 1)
+    final = (1 + es.adaptive
+             + (es.adaptive and (es._window_size > 1 or es.nonsmooth_mode))
+             + es.nonsmooth_mode)
     centre_checks = limits.ftarget is not None and not loop.fun_and_grad
     reserve = final + (loop.callback_reads_fun or centre_checks)
     if (limits.maxfev is not None

@@ -114,7 +114,7 @@ whose length ``eta`` is learnt from the values, never given by the user:
   with the step as they do where ``f`` is differentiable. ``sigma`` over
   the pairs' root-mean-square slope then falls far below its largest value
   in the run (on smooth test functions it fell at most 5.4e3 times below
-  it, at kinks 1e5 to 1e12 times), and at 1e4 the adaptive mode hands the
+  it, at kinks 1e5 to 1e12 times), and at 1e5 the adaptive mode hands the
   run to a covariance matrix adaptation evolution strategy
   (`ges_minimize._kink`), which ranks values and needs no slope [3]_.
 

@@ -108,3 +108,17 @@ def test_a_pickle_from_before_the_switch_resumes_without_it():
     old = GuidedES.__new__(GuidedES)
     old.__setstate__(state)
     assert not old._kink_switch and not old.nonsmooth_mode
+
+
+def test_with_trials_along_a_surrogate_the_result_is_f_at_x_and_no_worse():
+    # a trial point taken at the switch left its value as the centre's;
+    # the mean of the search then reported that value as its own
+    centre = np.random.default_rng(5).standard_normal(20)
+    f = lambda x: float(np.sum(np.abs(x - centre)))
+    bias = np.ones(20) / np.sqrt(20)
+    surrogate = lambda x: np.sign(x - centre) + 0.5 * bias * np.sqrt(20)
+    for seed in range(3):
+        res = minimize_guided_es(f, np.zeros(20), surrogate, maxfev=4000,
+                                 rng=seed)
+        assert res.fun == f(res.x)
+        assert res.fun < 1e-2 * f(np.zeros(20))

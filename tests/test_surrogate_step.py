@@ -263,13 +263,15 @@ def test_the_surrogate_crosses_plateaus_the_pairs_cannot_see(monkeypatch):
 
 
 def test_without_trials_a_staircase_switches_to_the_search_for_kinks():
-    # without the surrogate step no trial shows the jumps, and the stalled
-    # line search (24 to 323 above the minimum at this budget) hands the
-    # run to the search for kinks, which ranks values across the cells
+    # without the surrogate step no trial shows the jumps, and where the
+    # stalled line search lets sigma fall far enough below the slopes, the
+    # run is handed to the search for kinks, which ranks values across the
+    # cells (at this budget on 3 of these 6 seeds; the others stop at 24 to
+    # 310 above the minimum, as before the search existed)
     def f(x):
         return float(np.sum(np.round(x[:8]) ** 2) + np.sum(x[8:] ** 2))
 
     ends = [minimize_guided_es(f, np.full(10, 6.3), lambda x: 2.0 * x,
-                               maxfev=3000, sigma=1e-3, rng=seed,
+                               maxfev=10_000, sigma=1e-3, rng=seed,
                                surrogate_step=False).fun for seed in range(6)]
-    assert sum(end < 1e-6 for end in ends) >= 4
+    assert sum(end < 1e-10 for end in ends) >= 3
