@@ -788,8 +788,9 @@ class GuidedES:
 
     @property
     def population_size(self):
-        """Points a `tell` expects besides the pairs' layout: the search for
-        kinks' population in `nonsmooth_mode`, else ``2P``."""
+        """Points an iteration evaluates besides the centre and a trial
+        point: the ``2P`` of the pairs, or in `nonsmooth_mode` the search
+        for kinks' population (``4 + floor(3 ln n)``, and nothing else)."""
         if self._kink_search is not None:
             return self._kink_search.population_size
         return 2 * self.n_pairs
