@@ -1337,12 +1337,9 @@ class GuidedES:
             ratio = sigma / slope_rms
             if ratio > self._slope_ratio_max:
                 self._slope_ratio_max, self._slope_at_max = ratio, slope_rms
-            with np.errstate(invalid="ignore"):
-                resolution = float(np.max(np.abs(f_plus - f_minus))
-                                   / np.max(np.abs(np.r_[f_plus, f_minus])))
             if (ratio * AUTO_KINK_SWITCH < self._slope_ratio_max
                     and slope_rms <= AUTO_KINK_GROWTH * self._slope_at_max
-                    and resolution >= AUTO_KINK_RESOLUTION):
+                    and self._resolution(f_plus, f_minus) >= AUTO_KINK_RESOLUTION):
                 # sigma collapsed, the slopes did not: a kink; the search
                 # starts from this centre at the scale sigma had when it
                 # was last in step with the slopes
@@ -1503,6 +1500,13 @@ class GuidedES:
         if largest > 0 and slope_rms > AUTO_KINK_SLOPE * largest:
             return "kink"
         return reason
+
+    @staticmethod
+    def _resolution(f_plus, f_minus):
+        """The pairs' largest difference over the largest value (> 0 where
+        some difference is)."""
+        return float(np.max(np.abs(f_plus - f_minus))
+                     / max(np.max(np.abs(f_plus)), np.max(np.abs(f_minus))))
 
     def _within_box(self, sigma):
         """`sigma`, at most the diagonal of a bounded box: pairs longer than
