@@ -1403,7 +1403,8 @@ class GuidedES:
                 exact = False
                 slope = slope_per_u * float(grad_u @ taken)
             delta = taken
-        length = float(np.linalg.norm(delta))
+        with np.errstate(over="ignore"):
+            length = float(np.linalg.norm(delta))
         if not (np.isfinite(length) and np.isfinite(slope)):
             raise FloatingPointError(
                 "the adaptive step overflowed: the objective's values or "

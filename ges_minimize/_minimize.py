@@ -45,6 +45,7 @@ class Status(enum.IntEnum):
     DIVERGED = 7
     MAXTIME = 8
     NONSMOOTH = 9
+    OVERFLOW = 10
     CALLBACK = 99
 
 
@@ -73,6 +74,10 @@ MESSAGES = {
                       "a minimum at a kink of f or at the edge of the region "
                       "where f is finite, or a point from which the random "
                       "pairs no longer find a descent; not a success.",
+    Status.OVERFLOW: "Stopped: the step or the differences of f left the "
+                     "floating-point range, so f is probably unbounded "
+                     "below (or its values exceed 1e308); res.x is the "
+                     "best centre of the run; not a success.",
     Status.CALLBACK: "`callback` raised `StopIteration`.",
 }
 SUCCESS = {Status.FTARGET, Status.FTOL, Status.XTOL, Status.CONVERGED}
@@ -335,6 +340,10 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
                          differentiable (its pairs' slopes did not
                          vanish): a kink that may or may not be a
                          minimum; not a success
+    OVERFLOW     10      the step or the differences of ``f``
+                         overflowed (``f`` unbounded below, or
+                         values beyond 1e308); ``x`` is its best
+                         centre; not a success
     CALLBACK     99      the callback raised ``StopIteration``
     ===========  ======  =============================================
 
@@ -473,7 +482,7 @@ def _final_point(loop, status):
     than the best centre by the estimates (then whichever is lowest).
     """
     es = loop.es
-    if status == Status.DIVERGED:
+    if status in (Status.DIVERGED, Status.OVERFLOW):
         x = es.x_best.copy()
         return x, loop.value_at(x)
     x = es.x
@@ -562,7 +571,12 @@ class _Loop:
                                c, f_centre)
         else:
             values = self.evaluate(points)
-        es.tell(values)
+        try:
+            es.tell(values)
+        except FloatingPointError:
+            # the state is as before the tell, but the values were computed
+            self.extra_nfev += len(values) - reuse
+            raise
         if reuse:
             self.extra_nfev -= 1        # tell counted that call's value
         if es.centre_value is not None:
@@ -629,7 +643,7 @@ def _run(loop, state, limits, call_back, progress, saver=None):
         if status is not None:
             break
         status = _iteration(loop, state, call_back, progress)
-        if status is not None:       # the callback stopped the run
+        if status is not None:       # the callback stopped it, or overflow
             return status
         if saver is not None and loop.es.nit % saver.every == 0:
             saver.save(loop, state)
@@ -664,9 +678,13 @@ def _budget_test(loop, limits, start):
 
 
 def _iteration(loop, state, call_back, progress):
-    """One iteration and its callback; `Status.CALLBACK` if it stopped."""
+    """One iteration and its callback; `Status.CALLBACK` if it stopped the
+    run, `Status.OVERFLOW` if the update overflowed."""
     es = loop.es
-    f_now = loop.iterate()
+    try:
+        f_now = loop.iterate()
+    except FloatingPointError:
+        return Status.OVERFLOW
     progress.row(es, loop.nfev, f_now)
     state.nonfinite_run = state.nonfinite_run + 1 if es.n_valid_pairs == 0 else 0
     if np.isfinite(f_now):

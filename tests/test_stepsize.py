@@ -491,3 +491,26 @@ def test_the_step_path_finds_the_gradient_a_steadily_biased_surrogate_hides(
     without = gap(es.x) / gap(p.x0)
     assert with_path < 1e-4 < without
     assert with_path < 1e-2 * without
+
+
+@pytest.mark.parametrize("jac", [False, True])
+def test_an_objective_unbounded_below_ends_with_a_result_not_an_exception(jac):
+    # a linear f: the step grows until it overflows; the run stops with its
+    # own status, its best centre, f there, and every evaluation counted
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return float(np.sum(x))
+
+    if jac:
+        res = minimize_guided_es(lambda x: (f(x), np.ones_like(x)),
+                                 np.zeros(10), jac=True, maxfev=50_000, rng=0)
+    else:
+        res = minimize_guided_es(f, np.zeros(10), lambda x: np.ones_like(x),
+                                 maxfev=50_000, rng=0)
+    assert res.status == Status.OVERFLOW and not res.success
+    assert "unbounded below" in res.message
+    assert np.isfinite(res.fun) and res.fun < -1e100
+    assert res.fun == float(np.sum(res.x))
+    assert res.nfev == len(calls) < 50_000
