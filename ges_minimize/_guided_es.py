@@ -52,6 +52,15 @@ AUTO_KINK_GROWTH = 40.0
 #: ... and if the pairs' largest difference is at least this fraction of
 #: the values (above the rounding of single precision).
 AUTO_KINK_RESOLUTION = 1e-6
+#: ... and if at least this fraction of the last `AUTO_KINK_WINDOW` line
+#: searches were irregular: the value after the step off the parabola that
+#: the value and slope before it predict (a ratio ``tau`` outside
+#: [1/2, 2]). Along the steps a kink breaks that model; where f is smooth
+#: except at its minimum (a norm ``|x - c|``), sigma over the slopes falls
+#: with the distance while the model holds, and the line search keeps
+#: converging faster than the search for kinks would.
+AUTO_KINK_IRREGULAR = 0.28
+AUTO_KINK_WINDOW = 100
 #: Noise of f (see `GuidedES.noise`): a pair difference counts as resolved
 #: only above this many standard deviations of one value; a step whose
 #: promised decrease is within this many (the band) cannot be judged by the
@@ -349,8 +358,11 @@ class GuidedES:
     without bounds, with a deterministic ``f`` and ``n <= 1000``, while the
     slopes have grown at most ``AUTO_KINK_GROWTH`` times since (not a jump,
     nor the rounding of single precision), the pairs' differences are above
-    ``AUTO_KINK_RESOLUTION`` of the values and no trial has shown jumps, the
-    run is handed to `ges_minimize._kink.KinkSearch`, a covariance matrix
+    ``AUTO_KINK_RESOLUTION`` of the values, no trial has shown jumps and at
+    least ``AUTO_KINK_IRREGULAR`` of the last ``AUTO_KINK_WINDOW`` line
+    searches found f off the parabola they fitted (a norm ``|x - c|`` is
+    smooth but at its minimum: its line searches stay regular and keep
+    converging), the run is handed to `ges_minimize._kink.KinkSearch`, a covariance matrix
     adaptation evolution strategy started at the centre with the ``sigma``
     that was last in step with the slopes; each iteration then asks
     ``4 + floor(3 ln n)`` points (`population_size`) and the surrogate is
@@ -641,6 +653,8 @@ class GuidedES:
         self._slope_ratio_max = self._slope_at_max = 0.0
         self._kink_search = None
         self._kink_switch = True
+        # ... whether each of the latest line searches was irregular
+        self._irregular = []
         self._exact_centre_needed = self.adaptive
         # adaptive mode: the latest exact values of f (point, value), and the
         # squared differences of values measured twice at the same point,
@@ -769,6 +783,7 @@ class GuidedES:
         state.setdefault("_slope_at_max", 0.0)
         state.setdefault("_kink_search", None)
         state.setdefault("_kink_switch", False)
+        state.setdefault("_irregular", [])
         self.__dict__.update(state)
 
     # -- state -------------------------------------------------------------
@@ -1274,6 +1289,8 @@ class GuidedES:
         if last is not None:
             slope, delta_last, f_before, x_before, _ = last
             tau, slope_after = line_search_ratio(f_before, f_here, slope)
+            self._irregular = (self._irregular[1 - AUTO_KINK_WINDOW:]
+                               + [not 0.5 <= tau <= 2.0])
             if self._metric is not None and last[4] and f_centre is not None:
                 # f before and after the step exact, the slope too: the
                 # curvature along it
@@ -1339,6 +1356,8 @@ class GuidedES:
                 self._slope_ratio_max, self._slope_at_max = ratio, slope_rms
             if (ratio * AUTO_KINK_SWITCH < self._slope_ratio_max
                     and slope_rms <= AUTO_KINK_GROWTH * self._slope_at_max
+                    and (sum(self._irregular) >= AUTO_KINK_IRREGULAR
+                         * len(self._irregular) > 0)
                     and self._resolution(f_plus, f_minus) >= AUTO_KINK_RESOLUTION):
                 # sigma collapsed, the slopes did not: a kink; the search
                 # starts from this centre at the scale sigma had when it

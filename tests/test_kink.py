@@ -35,6 +35,20 @@ def test_kinks_switch_to_the_search_and_go_far_below_the_stall(make):
     assert es.f_best < 1e-3 * f(np.zeros(20))
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_a_norm_smooth_but_at_its_minimum_keeps_the_line_search(seed):
+    # on |x - c| the slopes never vanish, so sigma over the slopes falls with
+    # the distance as at a kink, but the line searches stay regular and
+    # converge faster than the search for kinks (which, switched to, ended
+    # near 1e-7 of the start at this budget)
+    centre = np.random.default_rng(seed).standard_normal(30)
+    f = lambda x: float(np.linalg.norm(x - centre))
+    res = minimize_guided_es(f, np.zeros(30), maxfev=6000, rng=seed)
+    assert res.fun < 1e-10 * f(np.zeros(30)) and res.fun == f(res.x)
+    # stopped at the kink of the norm by itself, not called a success
+    assert res.status == Status.NONSMOOTH and res.nfev < 6000
+
+
 @pytest.mark.parametrize("f, x0", [
     (lambda x: float(np.sum((x - 1.0) ** 2)), np.zeros(20)),
     (lambda x: float(np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)),
