@@ -31,6 +31,22 @@ MAX_BATCH_ENTRIES = 2 ** 31
 #: Consecutive iterations without a resolved difference (sigma doubling at
 #: each) after which the adaptive mode declares the values flat.
 AUTO_FLAT_ITERATIONS = 10
+#: With a deterministic f, the adaptive mode has converged to the precision
+#: of the values once this many iterations have passed without f at the
+#: centre (measured exactly) falling by more than the values' precision,
+#: and some scale tried since did not resolve: at a minimum whose value is
+#: not zero, the differences vanish into the rounding of f before sigma
+#: reaches the precision of x, and sigma cycles between a scale that does
+#: not resolve and one that does.
+AUTO_PRECISION_ITERATIONS = 30
+#: ... if f at the centre is within this many times the values' precision
+#: of the lowest value seen.
+AUTO_PRECISION_BAND = 10.0
+#: ... and if no pair since that decrease differed by more than this
+#: fraction of the values: at the precision of a smooth f the differences
+#: that resolve are barely above `VALUE_PRECISION`; on a piecewise-constant
+#: f, whose plateaus do not resolve either, they are the steps.
+AUTO_PRECISION_RESOLUTION = 1e-10
 #: When the adaptive mode converges, the root-mean-square slope of its pairs
 #: above this fraction of the largest one the run measured means a kink,
 #: not a minimum where f is differentiable: there the slopes vanish with
@@ -323,7 +339,14 @@ class GuidedES:
         short to move the centre beyond that precision: no step long enough
         to change f made it lower, as on a piecewise-constant f) or
         ``'flat'`` (no pair difference resolved for
-        ``AUTO_FLAT_ITERATIONS`` iterations while sigma doubled), or
+        ``AUTO_FLAT_ITERATIONS`` iterations while sigma doubled),
+        ``'precision'`` (with a deterministic f and no coordinate held on a
+        bound, ``AUTO_PRECISION_ITERATIONS`` iterations without f at the
+        centre falling by more than the values' precision, some scale
+        tried since not resolving and every pair difference since within
+        ``AUTO_PRECISION_RESOLUTION`` of the values: a minimum whose value
+        is not zero, where the differences vanish into the rounding of f
+        before sigma reaches the precision of x), or
         ``'kink'`` where ``'sigma'`` would be said but the
         root-mean-square slope of the last pairs is still above
         ``AUTO_KINK_SLOPE`` of the largest the run measured: ``f`` is not
@@ -645,6 +668,13 @@ class GuidedES:
         self._last_step = None
         self._flat_run = 0
         self._tiny_run = 0
+        # ... the iteration of the last decrease of f at the centre beyond
+        # the values' precision, that value, and the last iteration whose
+        # pairs did not resolve (`AUTO_PRECISION_ITERATIONS`)
+        self._gain_it, self._gain_value, self._flat_it = 0, math.inf, -1
+        # ... and the pairs' largest relative difference since that decrease
+        self._gain_resolution = 0.0
+        self._precision_stop = True
         # adaptive mode: the largest root-mean-square pair slope measured
         self._slope_max = 0.0
         # ... with bounds, the fresh starts made to check a convergence
@@ -784,6 +814,12 @@ class GuidedES:
         state.setdefault("_kink_search", None)
         state.setdefault("_kink_switch", False)
         state.setdefault("_irregular", [])
+        # ... and before the stop at the precision of the values, without it
+        state.setdefault("_precision_stop", False)
+        state.setdefault("_gain_it", 0)
+        state.setdefault("_gain_value", math.inf)
+        state.setdefault("_flat_it", -1)
+        state.setdefault("_gain_resolution", 0.0)
         self.__dict__.update(state)
 
     # -- state -------------------------------------------------------------
@@ -1330,11 +1366,13 @@ class GuidedES:
                 self.step_norm = float(np.linalg.norm(delta_last))
                 return None
         self._window = self._remember(f_here)
+        self._note_gain(f_here)
         ceiling = max(self._window)
         self._trial_reference = (ceiling, 0.0)
         if not resolved(f_plus, f_minus, self._noise_floor()).any() or norm_u == 0:
             # the values do not resolve this scale: search wider
             self._flat_run += 1
+            self._flat_it = self.nit
             self._last_step = None
             self.sigma = self._within_box(2 * sigma)
             if self.noise > 0:
@@ -1346,6 +1384,9 @@ class GuidedES:
                 self.converged = "flat"
             return None
         self._flat_run = 0
+        if self._precision_stop:
+            self._gain_resolution = max(self._gain_resolution,
+                                        self._resolution(f_plus, f_minus))
         slope_rms = math.sqrt(float(np.mean(d_sq)))
         self._slope_max = max(self._slope_max, slope_rms)
         if (self._kink_switch and slope_rms > 0 and self.bounds is None
@@ -1447,6 +1488,16 @@ class GuidedES:
             self.converged = self._kink_or("sigma", slope_rms)
         elif self._tiny_run >= AUTO_FLAT_ITERATIONS:
             self.converged = "step"
+        elif (self._precision_stop and self.noise == 0
+              and (self._blocked is None or not self._blocked.any())
+              and self._flat_it >= self._gain_it
+              and self.nit - self._gain_it >= AUTO_PRECISION_ITERATIONS
+              and self._gain_resolution <= AUTO_PRECISION_RESOLUTION
+              and f_here <= self._gain_value
+              + AUTO_PRECISION_BAND * VALUE_PRECISION * abs(f_here)):
+            # (not where a step along the surrogate, judged against the
+            # pairs' mean at a wide sigma, has left the lowest value seen)
+            self.converged = "precision"
         if (self.converged is not None and self._blocked is not None
                 and self._blocked.any()
                 and self._bound_checks < AUTO_BOUND_CHECKS):
@@ -1502,6 +1553,7 @@ class GuidedES:
         a coordinate held in error by noisy estimates, with the step length
         collapsed around it, looks converged."""
         self._bound_checks += 1
+        self._gain_it, self._gain_resolution = self.nit, 0.0
         self.converged = None
         self._blocked = None
         self.sigma = self._within_box(self.sigma0)
@@ -1595,6 +1647,7 @@ class GuidedES:
         (`tell` restores the state after an error)."""
         if not np.isfinite(value):
             return
+        self._note_gain(value)
         for x_seen, f_seen in self._exact_values:
             if np.array_equal(x_seen, x):
                 samples = self._noise_samples + [0.5 * (value - f_seen) ** 2]
@@ -1603,6 +1656,24 @@ class GuidedES:
                 break
         self._exact_values = (self._exact_values
                               + [(x.copy(), float(value))])[-AUTO_NOISE_MEMORY:]
+
+    def _best_is_candidate(self):
+        """Whether the final point of a run is chosen among candidates that
+        include the best centre `x_best` (adaptive mode: with non-monotone
+        acceptance, searching for kinks, or after a fresh start to check
+        the coordinates held on bounds, each of which can leave a better
+        point behind)."""
+        return bool(self.adaptive and (
+            self._window_size > 1 or self.nonsmooth_mode
+            or (self._precision_stop and self._bound_checks > 0)))
+
+    def _note_gain(self, value):
+        """Record the iteration if `value`, a value of f measured at the
+        centre or a trial point, or the pairs' estimate of f at the centre,
+        is below the lowest so far by more than the values' precision."""
+        if value < self._gain_value - VALUE_PRECISION * abs(value):
+            self._gain_value, self._gain_it = float(value), self.nit
+            self._gain_resolution = 0.0
 
     def _remember(self, value):
         """The window of the latest centres' values with `value` added (a
@@ -1649,6 +1720,7 @@ class GuidedES:
                      "_exact_values", "_noise_samples", "noise"):
             state[name] = self.__dict__[name]
         state["n_restarts"] = self.n_restarts + 1
+        state["_gain_it"] = self.nit
         self.__dict__.clear()
         self.__dict__.update(state)
 

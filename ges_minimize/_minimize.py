@@ -61,7 +61,8 @@ MESSAGES = {
                       f"for {MAX_NONFINITE_ITERATIONS} consecutive iterations.",
     Status.CONVERGED: "Converged: the adapted step or sigma fell below the "
                       "precision of x, or the values of f stopped resolving "
-                      "any scale tried.",
+                      "any scale tried, or stopped decreasing beyond their "
+                      "precision.",
     Status.DIVERGED: "The run diverged: the estimate of f at the centre rose "
                      f"{DIVERGENCE_FACTOR:.0e} times its initial gap above the "
                      "best value; res.x is the best centre of the run. Lower "
@@ -491,9 +492,10 @@ def _final_point(loop, status):
     last = es._last_step if es.adaptive else None
     if last is not None and not f_x <= last[2]:
         others.append(last[3])
-    if es.adaptive and (es._window_size > 1 or es.nonsmooth_mode):
+    if es._best_is_candidate():
         # the centre may have risen since, or (searching for kinks) be the
-        # mean of points never evaluated there
+        # mean of points never evaluated there, or (started afresh to check
+        # the coordinates held on bounds) have left a better point
         others.append(es.x_best)
     if es.nonsmooth_mode:
         others.append(es._kink_start)   # never worse than before the switch
@@ -660,12 +662,11 @@ def _budget_test(loop, limits, start):
         return Status.MAXITER
     # evaluations kept for the end: the final point and, in the adaptive
     # mode, possibly the centre before the last step (and the best centre,
-    # with non-monotone acceptance, or searching for kinks, and then the
-    # centre at the switch too); and one for f at the centre if the
-    # callback reads it or ftarget may need it
-    final = (1 + es.adaptive
-             + (es.adaptive and (es._window_size > 1 or es.nonsmooth_mode))
-             + es.nonsmooth_mode)
+    # with non-monotone acceptance, searching for kinks or after a fresh
+    # start, and then, searching for kinks, the centre at the switch too);
+    # and one for f at the centre if the callback reads it or ftarget may
+    # need it
+    final = 1 + es.adaptive + es._best_is_candidate() + es.nonsmooth_mode
     centre_checks = limits.ftarget is not None and not loop.fun_and_grad
     reserve = final + (loop.callback_reads_fun or centre_checks)
     if (limits.maxfev is not None
