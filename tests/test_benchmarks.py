@@ -381,14 +381,23 @@ def test_noisy_benchmark_noise_table_and_a_tiny_run(tmp_path):
     out = tmp_path / "noisy.md"
     rows = N.main(["--seeds", "1", "--budget", "60", "--jobs", "1",
                    "--output", str(out)])
-    assert len(rows) == (len(N.PROBLEMS) + 3 * len(N.HELD_OUT)) * len(N.LEVELS) * len(
-        N.METHODS)
+    assert len(rows) == ((len(N.PROBLEMS) + 3 * len(N.HELD_OUT)) * len(N.LEVELS)
+                         * len(N.METHODS)
+                         + len(N.BATCHES) * 3 * len(N.MINIBATCH_METHODS))
     # the library stops at the budget; CMA-ES (15 points a generation, n =
     # 50) ends the generation it is in
     assert all(r[5] <= 60 if r[3] == "defaults" else r[5] <= 60 + 15 for r in rows)
     text = out.read_text()
     assert text.startswith("# Noisy objectives") and "Seeds 0 to 0" in text
     assert "## Problems held out of every choice" in text
+    assert "## Minibatch losses, held out of every choice" in text
+    assert "| 100 | " in text and "| 1000 | " in text
+    m = N.Minibatch(10, 0, n=6, rows=40)             # its gradient, on one batch
+    rows_all, x = np.arange(40), np.linspace(-1, 1, 6)
+    v = np.random.default_rng(1).standard_normal(6)
+    slope = (m._loss(x + 1e-6 * v, rows_all) - m._loss(x - 1e-6 * v, rows_all)) / 2e-6
+    assert slope == pytest.approx(m._grad(x, rows_all) @ v, rel=1e-6)
+    assert m.gap(m.x0) > 0 and m.fun(m.x0) == pytest.approx(np.log(2.0))
     for kind in ("logcosh", "pow4", "ellipsoid"):        # gradients of the held out
         p = N.HeldOut(kind, 6, 0)
         x, v = np.linspace(-1, 1, 6), np.random.default_rng(1).standard_normal(6)
