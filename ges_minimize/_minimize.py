@@ -30,6 +30,14 @@ MAX_NONFINITE_ITERATIONS = 10
 #: estimate by this many times the first iteration's spread (the initial gap
 #: to the best, or the first values' range if larger).
 DIVERGENCE_FACTOR = 1e6
+#: With a noisy f (`GuidedES.noise` > 0), the adaptive mode's final point is
+#: chosen between the last centre and the best centre by the mean of this
+#: many evaluations at each (fewer if the budget has fewer left), the best
+#: centre only if lower by more than ``NOISY_FINAL_MARGIN`` standard errors
+#: of the difference, from the spread of those values (the noise may differ
+#: between the two points).
+NOISY_FINAL_EVALUATIONS = 10
+NOISY_FINAL_MARGIN = 2.0
 
 
 class Status(enum.IntEnum):
@@ -281,7 +289,10 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
     -------
     res : scipy.optimize.OptimizeResult
         ``x`` the final centre; ``fun`` its objective value (evaluated once
-        at the end); ``nit`` iterations; ``nfev`` evaluations of `fun`:
+        at the end; in the adaptive mode with a noisy `fun`, ``x`` is the
+        last or the best centre, chosen by ten more values at each, and
+        ``fun`` the mean of those at ``x``);
+        ``nit`` iterations; ``nfev`` evaluations of `fun`:
         ``2P`` per iteration, plus one at the centre in the iterations that
         evaluate it (every iteration with ``jac=True``, whose call gives the
         surrogate and the value at once; in the adaptive mode as
@@ -462,7 +473,9 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
                          patience)
         status = _run(loop, state, limits, call_back,
                       _Progress(disp, maxiter), saver)
-        x, f_final = _final_point(loop, status)
+        left = (math.inf if maxfev is None
+                else maxfev - loop.nfev)
+        x, f_final = _final_point(loop, status, left)
     nfev = loop.nfev
     if status in SUCCESS and not np.isfinite(f_final):
         status = Status.NONFINITE
@@ -474,18 +487,22 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
                           **_adaptive_fields(es))
 
 
-def _final_point(loop, status):
+def _final_point(loop, status, left=math.inf):
     """The point returned and f there, evaluated (counted in ``nfev``).
 
     The last centre, unless the run diverged (then the best centre by the
     estimates) or, in the adaptive mode, unless the last centre turns out
     worse than the one before its step, or, with non-monotone acceptance,
-    than the best centre by the estimates (then whichever is lowest).
+    than the best centre by the estimates (then whichever is lowest). With
+    a noisy f, see `_noisy_final_point`. `left` is the number of
+    evaluations the budget has left.
     """
     es = loop.es
     if status in (Status.DIVERGED, Status.OVERFLOW):
         x = es.x_best.copy()
         return x, loop.value_at(x)
+    if es.adaptive and es.noise > 0 and not es.nonsmooth_mode:
+        return _noisy_final_point(loop, left)
     x = es.x
     f_x = loop.value_at(x)
     others = []
@@ -506,6 +523,29 @@ def _final_point(loop, status):
         f_other = loop.value_at(other)
         if f_other < f_x or not np.isfinite(f_x):
             x, f_x = other, f_other
+    return x, f_x
+
+
+def _noisy_final_point(loop, left):
+    """With a noisy f: the last centre or the best centre by the run's
+    estimates, and the mean of `NOISY_FINAL_EVALUATIONS` values of f there.
+
+    A centre that moved on noisy comparisons may have drifted away from the
+    best one the run passed; the best by the estimates was selected among
+    many noisy values, so it is taken only if its mean is lower by
+    `NOISY_FINAL_MARGIN` standard errors of the difference.
+    """
+    es = loop.es
+    x, best = es.x, es.x_best
+    same = np.array_equal(x, best)
+    m = int(max(1, min(NOISY_FINAL_EVALUATIONS, left // (1 if same else 2))))
+    f_x, var_x = loop.mean_value_at(x, m)
+    if same:
+        return x, f_x
+    f_best, var_best = loop.mean_value_at(best.copy(), m)
+    margin = NOISY_FINAL_MARGIN * math.sqrt((var_x + var_best) / m)
+    if f_best < f_x - margin or not np.isfinite(f_x):
+        return best.copy(), f_best
     return x, f_x
 
 
@@ -547,6 +587,25 @@ class _Loop:
         self.extra_nfev += 1
         self._known = (x.copy(), f)
         return f
+
+    def mean_value_at(self, x, m):
+        """The mean and the variance of `m` values of ``f(x)`` (a noisy
+        ``f``), evaluated and counted: of the finite ones (NaN if none is;
+        a variance of 0 for a single value)."""
+        if m == 1:
+            return self.value_at(x), 0.0
+        if self.fun_and_grad:
+            values = [_split_fun_and_grad(self.fun(x, *self.args))[0]
+                      for _ in range(m)]
+        else:
+            values = self.evaluate(np.repeat(x[None, :], m, axis=0))
+        self.extra_nfev += m
+        values = np.asarray(values, dtype=float)
+        finite = values[np.isfinite(values)]
+        if not finite.size:
+            return np.nan, 0.0
+        return (float(finite.mean()),
+                float(finite.var(ddof=1)) if finite.size > 1 else 0.0)
 
     def iterate(self):
         """Surrogate at the centre, sample, evaluate, update; return f_now.
@@ -667,6 +726,8 @@ def _budget_test(loop, limits, start):
     # and one for f at the centre if the callback reads it or ftarget may
     # need it
     final = 1 + es.adaptive + es._best_is_candidate() + es.nonsmooth_mode
+    if es.adaptive and es.noise > 0 and not es.nonsmooth_mode:
+        final = 2 * NOISY_FINAL_EVALUATIONS
     centre_checks = limits.ftarget is not None and not loop.fun_and_grad
     reserve = final + (loop.callback_reads_fun or centre_checks)
     if (limits.maxfev is not None
