@@ -385,11 +385,11 @@ class GuidedES:
     least ``AUTO_KINK_IRREGULAR`` of the last ``AUTO_KINK_WINDOW`` line
     searches found f off the parabola they fitted (a norm ``|x - c|`` is
     smooth but at its minimum: its line searches stay regular and keep
-    converging), the run is handed to `ges_minimize._kink.KinkSearch`, a covariance matrix
-    adaptation evolution strategy started at the centre with the ``sigma``
-    that was last in step with the slopes; each iteration then asks
-    ``4 + floor(3 ln n)`` points (`population_size`) and the surrogate is
-    no longer used. A run that stops there has status ``NONSMOOTH``, not a
+    converging), the run is handed to `ges_minimize._kink.KinkSearch`, a
+    covariance matrix adaptation evolution strategy started at the centre
+    with the ``sigma`` that was last in step with the slopes; each
+    iteration then asks ``4 + floor(3 ln n)`` points (`population_size`)
+    and the surrogate is no longer used. A run that stops there has status ``NONSMOOTH``, not a
     success.
 
     **Surrogate step (``surrogate_step``, on by default with

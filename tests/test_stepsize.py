@@ -559,3 +559,18 @@ def test_the_precision_stop_waits_while_a_coordinate_is_held_on_a_bound():
                              maxfev=8000, rng=0)
     f_star = f(np.clip(centre, 0, 1))
     assert res.fun - f_star <= 1e-12 * (f(x0) - f_star)
+
+
+def test_after_a_fresh_start_on_bounds_the_best_centre_is_a_final_candidate():
+    # a fresh start moves the centre away with the initial sigma; the best
+    # centre seen before it joins the candidates of the final point (and
+    # one more evaluation is kept for it); not so in pickles from before
+    es = GuidedES(np.zeros(3), bounds=[(0, 1)] * 3, rng=0)
+    assert not es._best_is_candidate()
+    es._check_bounds_again()
+    assert es._best_is_candidate() and es._bound_checks == 1
+    state = dict(es.__dict__)
+    del state["_precision_stop"]
+    old = GuidedES.__new__(GuidedES)
+    old.__setstate__(state)
+    assert not old._best_is_candidate()
