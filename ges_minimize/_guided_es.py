@@ -105,8 +105,8 @@ AUTO_NOISE_SIGMA_DECAY = 0.7
 AUTO_NOISE_FLAT_ITERATIONS = 20
 #: With bounds, the adaptive mode perturbs the coordinates it holds on a
 #: bound only at every this many iterations (the rechecks, which make no
-#: step), to learn whether to leave it; and at every iteration while it
-#: holds them all.
+#: step, and whose pairs each move one held coordinate alone), to learn
+#: whether to leave it; and at every iteration while it holds them all.
 AUTO_BOUND_RECHECK = 10
 #: With bounds, a run that converges with coordinates held on a bound
 #: starts afresh from there this many times before it stops.
@@ -685,6 +685,10 @@ class GuidedES:
         self._kink_switch = True
         # ... whether each of the latest line searches was irregular
         self._irregular = []
+        # with bounds: the coordinates the pairs of a recheck probe, one
+        # each, and where the turn of the held ones is
+        self._coordinate_rechecks = True
+        self._recheck_coords, self._recheck_turn = None, 0
         self._exact_centre_needed = self.adaptive
         # adaptive mode: the latest exact values of f (point, value), and the
         # squared differences of values measured twice at the same point,
@@ -820,6 +824,10 @@ class GuidedES:
         state.setdefault("_gain_value", math.inf)
         state.setdefault("_flat_it", -1)
         state.setdefault("_gain_resolution", 0.0)
+        # ... and before the rechecks along coordinates, with random pairs
+        state.setdefault("_coordinate_rechecks", False)
+        state.setdefault("_recheck_coords", None)
+        state.setdefault("_recheck_turn", 0)
         self.__dict__.update(state)
 
     # -- state -------------------------------------------------------------
@@ -939,6 +947,14 @@ class GuidedES:
                 eps = self._metric.to_x(e)
             if self._masked_ask:
                 eps[:, self._blocked] = 0.0   # coordinates held on a bound
+            self._recheck_coords = self._coordinates_to_recheck()
+            if self._recheck_coords is not None:
+                # a recheck probes held coordinates one by one: a pair along
+                # a coordinate gives its own one-sided slope at the bound,
+                # where random pairs mixed it with the slopes of the others
+                eps = np.zeros((self.n_pairs, self.n))
+                eps[np.arange(self.n_pairs), self._recheck_coords] = self.sigma
+                self._probe_kind = None
             raw_eps = eps
             self._pending_trial = self._next_trial(alpha)
             if self._pending_trial is not None and self._trial_length is None:
@@ -1434,6 +1450,14 @@ class GuidedES:
                           and bool(self._blocked.any()))
             if self._masked_ask:
                 blocked |= self._blocked & (at_ub | at_lb)
+            elif rechecking and self._recheck_coords is not None:
+                # only the coordinates probed are decided, by their slopes
+                # (a pair that measured nothing, not finite or flat, leaves
+                # its coordinate as it was)
+                probed = self._recheck_coords[u[self._recheck_coords] != 0]
+                decided = blocked[probed]
+                blocked = self._blocked & (at_ub | at_lb)
+                blocked[probed] = decided
             self._blocked = blocked
             if rechecking:
                 # a recheck only tells which coordinates to hold: its pairs
@@ -1441,10 +1465,11 @@ class GuidedES:
                 # swamp the estimate of the others, and a step along it
                 # was mostly taken back, each time shrinking the step
                 # length until the run stalled with a coordinate held in
-                # error
+                # error; along coordinates, its estimate is no direction to
+                # guide by either
                 self._last_step = None
                 self.step_norm = 0.0
-                return u
+                return None if self._recheck_coords is not None else u
             if blocked.any():
                 u[blocked] = 0.0
                 exact = not self._masked_ask
@@ -1656,6 +1681,20 @@ class GuidedES:
                 break
         self._exact_values = (self._exact_values
                               + [(x.copy(), float(value))])[-AUTO_NOISE_MEMORY:]
+
+    def _coordinates_to_recheck(self):
+        """With bounds, in an iteration that rechecks the coordinates held on
+        a bound (every `AUTO_BOUND_RECHECK`-th, or every one while all are
+        held; without a metric), the coordinate each pair probes: the held
+        ones in turn. Else None."""
+        if (not self.adaptive or self.bounds is None or self._masked_ask
+                or self._metric is not None or self._blocked is None
+                or not self._blocked.any() or not self._coordinate_rechecks):
+            return None
+        held = np.flatnonzero(self._blocked)
+        turn = (self._recheck_turn + np.arange(self.n_pairs)) % held.size
+        self._recheck_turn = int((self._recheck_turn + self.n_pairs) % held.size)
+        return held[turn]
 
     def _best_is_candidate(self):
         """Whether the final point of a run is chosen among candidates that
