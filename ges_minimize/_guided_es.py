@@ -340,8 +340,9 @@ class GuidedES:
         to change f made it lower, as on a piecewise-constant f) or
         ``'flat'`` (no pair difference resolved for
         ``AUTO_FLAT_ITERATIONS`` iterations while sigma doubled),
-        ``'precision'`` (with a deterministic f and no coordinate held on a
-        bound, ``AUTO_PRECISION_ITERATIONS`` iterations without f at the
+        ``'precision'`` (with a deterministic f, every coordinate held on a
+        bound found since by its own slope to push outward,
+        ``AUTO_PRECISION_ITERATIONS`` iterations without f at the
         centre falling by more than the values' precision, some scale
         tried since not resolving and every pair difference since within
         ``AUTO_PRECISION_RESOLUTION`` of the values: a minimum whose value
@@ -689,6 +690,9 @@ class GuidedES:
         # each, and where the turn of the held ones is
         self._coordinate_rechecks = True
         self._recheck_coords, self._recheck_turn = None, 0
+        # ... and the last iteration at which each was found to push
+        # outward (held on its own slope)
+        self._verified_it = np.full(self.n, -1)
         self._exact_centre_needed = self.adaptive
         # adaptive mode: the latest exact values of f (point, value), and the
         # squared differences of values measured twice at the same point,
@@ -828,6 +832,7 @@ class GuidedES:
         state.setdefault("_coordinate_rechecks", False)
         state.setdefault("_recheck_coords", None)
         state.setdefault("_recheck_turn", 0)
+        state.setdefault("_verified_it", np.full(state["n"], -1))
         self.__dict__.update(state)
 
     # -- state -------------------------------------------------------------
@@ -1400,7 +1405,9 @@ class GuidedES:
                 self.converged = "flat"
             return None
         self._flat_run = 0
-        if self._precision_stop:
+        if self._precision_stop and self._recheck_coords is None:
+            # (a recheck's pairs measure slopes into the bounds, not the
+            # resolution of the free coordinates)
             self._gain_resolution = max(self._gain_resolution,
                                         self._resolution(f_plus, f_minus))
         slope_rms = math.sqrt(float(np.mean(d_sq)))
@@ -1458,6 +1465,11 @@ class GuidedES:
                 decided = blocked[probed]
                 blocked = self._blocked & (at_ub | at_lb)
                 blocked[probed] = decided
+                # held on their own measured slopes, since this iteration
+                # (a new array: `tell` restores the state after an error)
+                verified = self._verified_it.copy()
+                verified[probed[decided]] = self.nit
+                self._verified_it = verified
             self._blocked = blocked
             if rechecking:
                 # a recheck only tells which coordinates to hold: its pairs
@@ -1514,7 +1526,7 @@ class GuidedES:
         elif self._tiny_run >= AUTO_FLAT_ITERATIONS:
             self.converged = "step"
         elif (self._precision_stop and self.noise == 0
-              and (self._blocked is None or not self._blocked.any())
+              and self._holds_verified()
               and self._flat_it >= self._gain_it
               and self.nit - self._gain_it >= AUTO_PRECISION_ITERATIONS
               and self._gain_resolution <= AUTO_PRECISION_RESOLUTION
@@ -1681,6 +1693,17 @@ class GuidedES:
                 break
         self._exact_values = (self._exact_values
                               + [(x.copy(), float(value))])[-AUTO_NOISE_MEMORY:]
+
+    def _holds_verified(self):
+        """Whether no coordinate is held on a bound, or every held one was
+        found, by its own slope in a recheck since f last fell, to push
+        outward (a minimum on the box's faces, not a coordinate held in
+        error)."""
+        if self._blocked is None or not self._blocked.any():
+            return True
+        if not self._coordinate_rechecks:
+            return False
+        return bool(np.all(self._verified_it[self._blocked] >= self._gain_it))
 
     def _coordinates_to_recheck(self):
         """With bounds, in an iteration that rechecks the coordinates held on

@@ -599,3 +599,17 @@ def test_a_recheck_probes_the_held_coordinates_one_by_one():
     assert moved.sum(axis=1).tolist() == [1, 1]   # one coordinate per pair
     assert np.flatnonzero(moved[0]).tolist() == [0]
     assert np.flatnonzero(moved[1]).tolist() == [2]
+
+
+def test_a_minimum_on_the_faces_of_the_box_stops_once_every_hold_is_verified():
+    # the coordinates held on the faces are each found, by their own slope
+    # in a recheck, to push outward; the run then stops at the values'
+    # precision instead of running to the budget
+    centre = np.random.default_rng(1).standard_normal(20)
+    f = lambda x: float(np.sum((x - 2 * centre) ** 2))
+    x0 = np.zeros(20)
+    res = minimize_guided_es(f, x0, lambda x: 2 * (x - 2 * centre),
+                             bounds=[(-1, 1)] * 20, maxfev=4000, rng=0)
+    f_star = f(np.clip(2 * centre, -1, 1))
+    assert res.status == Status.CONVERGED and res.nfev < 4000
+    assert res.fun - f_star <= 1e-12 * (f(x0) - f_star)
