@@ -42,8 +42,9 @@ AUTO_PRECISION_ITERATIONS = 30
 #: ... if f at the centre is within this many times the values' precision
 #: of the lowest value seen.
 AUTO_PRECISION_BAND = 10.0
-#: ... and if no pair since that decrease differed by more than this
-#: fraction of the values: at the precision of a smooth f the differences
+#: ... and if no pair of the last `AUTO_PRECISION_ITERATIONS` resolved
+#: iterations (rechecks of held coordinates aside) differed by more than
+#: this fraction of the values: at the precision of a smooth f the differences
 #: that resolve are barely above `VALUE_PRECISION`; on a piecewise-constant
 #: f, whose plateaus do not resolve either, they are the steps.
 AUTO_PRECISION_RESOLUTION = 1e-10
@@ -344,8 +345,9 @@ class GuidedES:
         bound found since by its own slope to push outward,
         ``AUTO_PRECISION_ITERATIONS`` iterations without f at the
         centre falling by more than the values' precision, some scale
-        tried since not resolving and every pair difference since within
-        ``AUTO_PRECISION_RESOLUTION`` of the values: a minimum whose value
+        tried since not resolving and every pair difference of the latest
+        iterations that resolved within ``AUTO_PRECISION_RESOLUTION`` of
+        the values: a minimum whose value
         is not zero, where the differences vanish into the rounding of f
         before sigma reaches the precision of x), or
         ``'kink'`` where ``'sigma'`` would be said but the
@@ -673,8 +675,9 @@ class GuidedES:
         # the values' precision, that value, and the last iteration whose
         # pairs did not resolve (`AUTO_PRECISION_ITERATIONS`)
         self._gain_it, self._gain_value, self._flat_it = 0, math.inf, -1
-        # ... and the pairs' largest relative difference since that decrease
-        self._gain_resolution = 0.0
+        # ... and the pairs' largest relative difference in each of the latest
+        # iterations that resolved
+        self._resolutions = []
         self._precision_stop = True
         # adaptive mode: the largest root-mean-square pair slope measured
         self._slope_max = 0.0
@@ -827,7 +830,7 @@ class GuidedES:
         state.setdefault("_gain_it", 0)
         state.setdefault("_gain_value", math.inf)
         state.setdefault("_flat_it", -1)
-        state.setdefault("_gain_resolution", 0.0)
+        state.setdefault("_resolutions", [])
         # ... and before the rechecks along coordinates, with random pairs
         state.setdefault("_coordinate_rechecks", False)
         state.setdefault("_recheck_coords", None)
@@ -1408,8 +1411,9 @@ class GuidedES:
         if self._precision_stop and self._recheck_coords is None:
             # (a recheck's pairs measure slopes into the bounds, not the
             # resolution of the free coordinates)
-            self._gain_resolution = max(self._gain_resolution,
-                                        self._resolution(f_plus, f_minus))
+            self._resolutions = (
+                self._resolutions[1 - AUTO_PRECISION_ITERATIONS:]
+                + [self._resolution(f_plus, f_minus)])
         slope_rms = math.sqrt(float(np.mean(d_sq)))
         self._slope_max = max(self._slope_max, slope_rms)
         if (self._kink_switch and slope_rms > 0 and self.bounds is None
@@ -1529,7 +1533,8 @@ class GuidedES:
               and self._holds_verified()
               and self._flat_it >= self._gain_it
               and self.nit - self._gain_it >= AUTO_PRECISION_ITERATIONS
-              and self._gain_resolution <= AUTO_PRECISION_RESOLUTION
+              and max(self._resolutions, default=0.0)
+              <= AUTO_PRECISION_RESOLUTION
               and f_here <= self._gain_value
               + AUTO_PRECISION_BAND * VALUE_PRECISION * abs(f_here)):
             # (not where a step along the surrogate, judged against the
@@ -1590,7 +1595,9 @@ class GuidedES:
         a coordinate held in error by noisy estimates, with the step length
         collapsed around it, looks converged."""
         self._bound_checks += 1
-        self._gain_it, self._gain_resolution = self.nit, 0.0
+        # the precision stop starts afresh too: f is measured falling again
+        # from the wider scale, down to the lowest value seen before
+        self._gain_it, self._gain_value = self.nit, math.inf
         self.converged = None
         self._blocked = None
         self.sigma = self._within_box(self.sigma0)
@@ -1735,7 +1742,6 @@ class GuidedES:
         is below the lowest so far by more than the values' precision."""
         if value < self._gain_value - VALUE_PRECISION * abs(value):
             self._gain_value, self._gain_it = float(value), self.nit
-            self._gain_resolution = 0.0
 
     def _remember(self, value):
         """The window of the latest centres' values with `value` added (a
