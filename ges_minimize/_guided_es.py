@@ -392,8 +392,8 @@ class GuidedES:
     covariance matrix adaptation evolution strategy started at the centre
     with the ``sigma`` that was last in step with the slopes; each
     iteration then asks ``4 + floor(3 ln n)`` points (`population_size`)
-    and the surrogate is no longer used. A run that stops there has status ``NONSMOOTH``, not a
-    success.
+    and the surrogate is no longer used. A run that stops there has status
+    ``NONSMOOTH``, not a success.
 
     **Surrogate step (``surrogate_step``, on by default with
     ``step='auto'`` and no bounds).** With surrogate gradients, an

@@ -501,7 +501,7 @@ def _final_point(loop, status, left=math.inf):
     if status in (Status.DIVERGED, Status.OVERFLOW):
         x = es.x_best.copy()
         return x, loop.value_at(x)
-    if es.adaptive and es.noise > 0 and not es.nonsmooth_mode:
+    if _chooses_noisy_final_point(es):
         return _noisy_final_point(loop, left)
     x = es.x
     f_x = loop.value_at(x)
@@ -524,6 +524,12 @@ def _final_point(loop, status, left=math.inf):
         if f_other < f_x or not np.isfinite(f_x):
             x, f_x = other, f_other
     return x, f_x
+
+
+def _chooses_noisy_final_point(es):
+    """Whether the run's final point is chosen as `_noisy_final_point`
+    says: the adaptive mode, with noise measured, not searching for kinks."""
+    return es.adaptive and es.noise > 0 and not es.nonsmooth_mode
 
 
 def _noisy_final_point(loop, left):
@@ -726,7 +732,7 @@ def _budget_test(loop, limits, start):
     # and one for f at the centre if the callback reads it or ftarget may
     # need it
     final = 1 + es.adaptive + es._best_is_candidate() + es.nonsmooth_mode
-    if es.adaptive and es.noise > 0 and not es.nonsmooth_mode:
+    if _chooses_noisy_final_point(es):
         final = 2 * NOISY_FINAL_EVALUATIONS
     centre_checks = limits.ftarget is not None and not loop.fun_and_grad
     reserve = final + (loop.callback_reads_fun or centre_checks)

@@ -543,11 +543,12 @@ def test_plateaus_are_not_taken_for_the_values_precision(seed):
     assert es.converged is not None and es.converged != "precision"
 
 
-def test_the_precision_stop_waits_while_a_coordinate_is_held_on_a_bound():
-    # coordinates can be held on a bound in error, so the stop waits while
-    # any is held (a first version, with neither that wait nor the test of
-    # the pairs' differences, stopped this run as a success 2.7e-4 of its
-    # start above the minimum)
+def test_the_precision_stop_is_no_false_success_with_coordinates_on_bounds():
+    # coordinates can be held on a bound in error, so the stop waits until
+    # every held one has been found by its own slope to push outward (a
+    # first version, with neither that wait nor the test of the pairs'
+    # differences, stopped this run as a success 2.7e-4 of its start above
+    # the minimum)
     rng = np.random.default_rng(0)
     centre = 2 * rng.standard_normal(20)
     bias = np.random.default_rng(99).standard_normal(20)
