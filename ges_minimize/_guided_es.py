@@ -112,6 +112,10 @@ AUTO_BOUND_RECHECK = 10
 #: With bounds, a run that converges with coordinates held on a bound
 #: starts afresh from there this many times before it stops.
 AUTO_BOUND_CHECKS = 2
+#: With bounds, while every coordinate is held (a vertex of the box), sigma
+#: shrinks this many times once each has been found at it, by its own
+#: slope, to push outward.
+AUTO_VERTEX_SHRINK = 10.0
 #: The adaptive mode stops once sigma is below this fraction of its start.
 AUTO_SIGMA_TOL = 1e-12
 #: ... or below this fraction of the centre's largest coordinate.
@@ -336,7 +340,9 @@ class GuidedES:
     converged : None or str
         Set by the adaptive mode once it has converged: ``'sigma'`` (sigma
         below ``AUTO_SIGMA_TOL`` of its start or below the precision of the
-        centre), ``'step'`` (``AUTO_FLAT_ITERATIONS`` steps in a row too
+        centre; at a vertex of the box, where sigma shrinks
+        ``AUTO_VERTEX_SHRINK`` times whenever every coordinate has been
+        found at it to push outward, below ``AUTO_SIGMA_TOL`` alone), ``'step'`` (``AUTO_FLAT_ITERATIONS`` steps in a row too
         short to move the centre beyond that precision: no step long enough
         to change f made it lower, as on a piecewise-constant f) or
         ``'flat'`` (no pair difference resolved for
@@ -349,7 +355,9 @@ class GuidedES:
         iterations that resolved within ``AUTO_PRECISION_RESOLUTION`` of
         the values: a minimum whose value
         is not zero, where the differences vanish into the rounding of f
-        before sigma reaches the precision of x), or
+        before sigma reaches the precision of x; at a vertex of the box,
+        every coordinate held, a scale not resolving since the run reached
+        it), or
         ``'kink'`` where ``'sigma'`` would be said but the
         root-mean-square slope of the last pairs is still above
         ``AUTO_KINK_SLOPE`` of the largest the run measured: ``f`` is not
@@ -691,11 +699,14 @@ class GuidedES:
         self._irregular = []
         # with bounds: the coordinates the pairs of a recheck probe, one
         # each, and where the turn of the held ones is
-        self._coordinate_rechecks = True
+        self._coordinate_rechecks = self._vertex_shrinks = True
         self._recheck_coords, self._recheck_turn = None, 0
         # ... and the last iteration at which each was found to push
         # outward (held on its own slope)
         self._verified_it = np.full(self.n, -1)
+        # ... and, while every coordinate is held, the sigma of the rechecks,
+        # the iteration from which they have used it and the first one
+        self._vertex_sigma, self._vertex_it, self._vertex_from = None, 0, 0
         self._exact_centre_needed = self.adaptive
         # adaptive mode: the latest exact values of f (point, value), and the
         # squared differences of values measured twice at the same point,
@@ -836,6 +847,11 @@ class GuidedES:
         state.setdefault("_recheck_coords", None)
         state.setdefault("_recheck_turn", 0)
         state.setdefault("_verified_it", np.full(state["n"], -1))
+        # ... and before sigma shrank at a vertex (it stayed as it was)
+        state.setdefault("_vertex_shrinks", False)
+        state.setdefault("_vertex_sigma", None)
+        state.setdefault("_vertex_it", 0)
+        state.setdefault("_vertex_from", 0)
         self.__dict__.update(state)
 
     # -- state -------------------------------------------------------------
@@ -1475,6 +1491,10 @@ class GuidedES:
                 verified[probed[decided]] = self.nit
                 self._verified_it = verified
             self._blocked = blocked
+            vertex = (self._vertex_shrinks and rechecking
+                      and self._recheck_coords is not None and blocked.all())
+            if not vertex:
+                self._vertex_sigma = None
             if rechecking:
                 # a recheck only tells which coordinates to hold: its pairs
                 # also perturb the held ones, whose slopes into the bound
@@ -1485,6 +1505,8 @@ class GuidedES:
                 # guide by either
                 self._last_step = None
                 self.step_norm = 0.0
+                if vertex:
+                    self._settle_vertex()
                 return None if self._recheck_coords is not None else u
             if blocked.any():
                 u[blocked] = 0.0
@@ -1599,7 +1621,7 @@ class GuidedES:
         # from the wider scale, down to the lowest value seen before
         self._gain_it, self._gain_value = self.nit, math.inf
         self.converged = None
-        self._blocked = None
+        self._blocked = self._vertex_sigma = None
         self.sigma = self._within_box(self.sigma0)
         self._eta = None
         self._last_step = None
@@ -1711,6 +1733,31 @@ class GuidedES:
         if not self._coordinate_rechecks:
             return False
         return bool(np.all(self._verified_it[self._blocked] >= self._gain_it))
+
+    def _settle_vertex(self):
+        """With every coordinate held on a bound (each iteration a recheck,
+        the centre fixed): once each has been found at this sigma, by its
+        own slope, to push outward, shrink sigma `AUTO_VERTEX_SHRINK` times
+        (a one-sided difference over a wide sigma can rise where the slope
+        at the bound points inward), and stop as ``'sigma'`` once sigma is
+        below `AUTO_SIGMA_TOL` of its start, or as ``'precision'`` once the
+        differences have vanished into the rounding of f at some scale."""
+        if self._vertex_sigma is None:
+            self._vertex_from = self.nit
+        if self.sigma != self._vertex_sigma:
+            self._vertex_sigma, self._vertex_it = self.sigma, self.nit
+        if not np.all(self._verified_it >= self._vertex_it):
+            return
+        if (self._precision_stop and self.noise == 0
+                and self._flat_it >= self._vertex_from):
+            self.converged = "precision"
+        else:
+            self.sigma /= AUTO_VERTEX_SHRINK
+            if self.sigma <= AUTO_SIGMA_TOL * self.sigma0:
+                self.converged = "sigma"
+        if (self.converged is not None
+                and self._bound_checks < AUTO_BOUND_CHECKS):
+            self._check_bounds_again()
 
     def _coordinates_to_recheck(self):
         """With bounds, in an iteration that rechecks the coordinates held on

@@ -614,3 +614,49 @@ def test_a_minimum_on_the_faces_of_the_box_stops_once_every_hold_is_verified():
     f_star = f(np.clip(2 * centre, -1, 1))
     assert res.status == Status.CONVERGED and res.nfev < 4000
     assert res.fun - f_star <= 1e-12 * (f(x0) - f_star)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_minimum_at_a_vertex_of_the_box_stops(seed):
+    # every coordinate held: each iteration was a recheck that verified the
+    # holds at one sigma and never stopped, running to the budget
+    centre = np.array([-1.0, 2.0, -3.0, 1.5, -0.5])
+    f = lambda x: float(np.sum((x - centre) ** 2))
+    res = minimize_guided_es(f, np.full(5, 0.5), bounds=[(0, 1)] * 5,
+                             maxfev=2000, rng=seed)
+    assert res.status == Status.CONVERGED and res.nfev < 1000
+    assert_array_equal(res.x, np.clip(centre, 0, 1))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_minimum_just_inside_a_vertex_is_not_held_on_it(seed):
+    # one-sided differences over sigma rise where the slope at the bound
+    # points inward; sigma now shrinks at a vertex until they measure it
+    # (the coordinates 1e-4 and 1e-5 inside the corner were held at the
+    # corner, and the run spent its budget 1e-8 above the minimum)
+    centre = np.array([-1.0, 2.0, 1 - 1e-4, 1.5, 1e-5])
+    f = lambda x: float(np.sum((x - centre) ** 2) + 3.0)
+    res = minimize_guided_es(f, np.full(5, 0.5), bounds=[(0, 1)] * 5,
+                             maxfev=2000, rng=seed)
+    assert res.status == Status.CONVERGED
+    assert res.fun - f(np.clip(centre, 0, 1)) <= 1e-13
+    assert np.abs(res.x - np.clip(centre, 0, 1)).max() <= 1e-6
+
+
+def test_sigma_shrinks_at_a_vertex_once_every_hold_is_verified():
+    es = GuidedES(np.zeros(4), bounds=[(0, 1)] * 4, n_pairs=2, rng=0)
+    es._blocked = np.ones(4, dtype=bool)
+    sigma = es.sigma
+    for it in range(2):            # two rechecks probe the four coordinates
+        es.tell([float(np.sum((x + 1.0) ** 2)) for x in es.ask()])
+        assert es._blocked.all()
+    assert es.sigma == sigma / 10
+    # a pickle from before the rule keeps sigma where it is
+    state = dict(es.__dict__)
+    for name in ("_vertex_shrinks", "_vertex_sigma", "_vertex_it", "_vertex_from"):
+        del state[name]
+    old = GuidedES.__new__(GuidedES)
+    old.__setstate__(state)
+    for it in range(4):
+        old.tell([float(np.sum((x + 1.0) ** 2)) for x in old.ask()])
+    assert old._blocked.all() and old.sigma == es.sigma
