@@ -247,11 +247,14 @@ class GuidedES:
         information (see Notes). It evaluates ``f`` at the centre at every
         iteration (``2P + 1`` values per `tell`) and costs ``O(n^2)``
         operations and memory per iteration. ``'none'`` searches in ``x``
-        itself. None or ``'auto'``: ``'full'`` with ``step='auto'``, no
-        `bounds`, two pairs or more and ``2 <= n <= METRIC_MAX_DIM`` (200),
-        else ``'none'``. ``'full'`` needs ``step='auto'`` and no `bounds`;
-        with one pair it learns nothing (curvatures are compared with each
-        other).
+        itself. None or ``'auto'``: ``'full'`` with ``step='auto'``, two
+        pairs or more and ``2 <= n <= METRIC_MAX_DIM`` (200), else
+        ``'none'``. ``'full'`` needs ``step='auto'``; with one pair it
+        learns nothing (curvatures are compared with each other). With
+        `bounds`, the perturbations of the iterations that hold coordinates
+        on a bound are those of the metric conditioned on the held
+        coordinates (drawn in ``y`` and projected onto the directions that
+        leave them fixed), and pairs the box clips teach it nothing.
     surrogate_step : bool or None, default None
         In the adaptive mode, once a surrogate gradient has been given, add
         to some asks a trial point along the moving average of the recent
@@ -684,8 +687,9 @@ class GuidedES:
         # pairs did not resolve (`AUTO_PRECISION_ITERATIONS`)
         self._gain_it, self._gain_value, self._flat_it = 0, math.inf, -1
         # ... and the pairs' largest relative difference in each of the latest
-        # iterations that resolved
+        # iterations that resolved, and the largest since f last fell
         self._resolutions = []
+        self._resolution_since_gain = 0.0
         self._precision_stop = True
         # adaptive mode: the largest root-mean-square pair slope measured
         self._slope_max = 0.0
@@ -707,6 +711,8 @@ class GuidedES:
         # ... and, while every coordinate is held, the sigma of the rechecks,
         # the iteration from which they have used it and the first one
         self._vertex_sigma, self._vertex_it, self._vertex_from = None, 0, 0
+        # ... and whether the box clipped a pair of the pending ask
+        self._pairs_clipped = False
         self._exact_centre_needed = self.adaptive
         # adaptive mode: the latest exact values of f (point, value), and the
         # squared differences of values measured twice at the same point,
@@ -742,14 +748,12 @@ class GuidedES:
             raise ValueError(
                 f"metric must be 'auto', 'full' or 'none', got {metric!r:.80}")
         if metric == "auto":
-            metric = ("full" if self.adaptive and self.bounds is None
+            metric = ("full" if self.adaptive
                       and 2 <= n <= METRIC_MAX_DIM and self.n_pairs >= 2
                       else "none")
-        if metric == "full" and not (self.adaptive and self.bounds is None):
+        if metric == "full" and not self.adaptive:
             raise ValueError(
-                "metric='full' needs step='auto' and no bounds, got "
-                f"step={step!r:.80} and bounds "
-                f"{'given' if self.bounds is not None else 'None'}")
+                f"metric='full' needs step='auto', got step={step!r:.80}")
         self.metric = metric
         self._metric = Metric(n) if metric == "full" else None
         self._step_curvature = None
@@ -840,6 +844,8 @@ class GuidedES:
         state.setdefault("_precision_stop", False)
         state.setdefault("_gain_it", 0)
         state.setdefault("_gain_value", math.inf)
+        # ... and before the test of the pairs since f last fell as well
+        state.setdefault("_resolution_since_gain", math.inf)
         state.setdefault("_flat_it", -1)
         state.setdefault("_resolutions", [])
         # ... and before the rechecks along coordinates, with random pairs
@@ -852,6 +858,7 @@ class GuidedES:
         state.setdefault("_vertex_sigma", None)
         state.setdefault("_vertex_it", 0)
         state.setdefault("_vertex_from", 0)
+        state.setdefault("_pairs_clipped", False)
         self.__dict__.update(state)
 
     # -- state -------------------------------------------------------------
@@ -968,6 +975,10 @@ class GuidedES:
                          else self._metric.vector(g))
                     e[0] = g * (self.sigma / np.linalg.norm(g))
             if self._metric is not None:
+                if self._masked_ask:
+                    # the search stays on the faces the held coordinates
+                    # lie on, with the metric's shape within them
+                    e = self._metric.restricted(e, self._blocked)
                 eps = self._metric.to_x(e)
             if self._masked_ask:
                 eps[:, self._blocked] = 0.0   # coordinates held on a bound
@@ -984,16 +995,26 @@ class GuidedES:
             if self._pending_trial is not None and self._trial_length is None:
                 self._trial_length = self._next_trial_length()
             points = self._points_around(raw_eps)
+            self._pairs_clipped = False
             if self.bounds is not None:
                 half = self.n_pairs
                 eps = 0.5 * (points[:half] - points[half:2 * half])
+                # pairs clipped to the box are not symmetric about the
+                # centre: their second differences are no curvatures, and
+                # their differences no measure of the values' precision
+                self._pairs_clipped = not (
+                    np.array_equal(points[:half], self._x + raw_eps)
+                    and np.array_equal(points[half:2 * half], self._x - raw_eps))
+            learn = (self._metric is not None and self._recheck_coords is None
+                     and not self._pairs_clipped)
             if k and self.estimate_rho:
                 w = self._guide.project(eps) if self._metric is None else e @ U_y
                 w_sq = np.einsum("ij,ij->i", w, w) / (k * self.sigma**2)
             else:
                 w_sq = np.zeros(self.n_pairs)
             self._pending = (eps, raw_eps, alpha if k else 1.0, w_sq, k)
-            self._pending_y = None if self._metric is None else e
+            # (None where the metric has nothing to learn from the pairs)
+            self._pending_y = e if learn else None
             return points
         return self._points_around(self._pending[1])
 
@@ -1210,7 +1231,7 @@ class GuidedES:
                     self._note_exact(trial, f_trial)
                 self._centre_value = None
                 # the perturbations in the coordinates of the search
-                e_search = (eps if self._metric is None or not self.noise
+                e_search = (eps if self._pending_y is None or not self.noise
                             else self._pending_y[valid])
                 g = self._adaptive_update(eps, f_plus, f_minus, n_valid,
                                           f_centre, probe_valid, e_search)
@@ -1280,7 +1301,7 @@ class GuidedES:
         it)."""
         step, self._step_curvature = self._step_curvature, None
         if (n_valid < self.n_pairs or self.n_pairs < 2 or f_centre is None
-                or not np.isfinite(f_centre)):
+                or not np.isfinite(f_centre) or self._pending_y is None):
             return
         shortest = float(np.sqrt(np.min(np.einsum("ij,ij->i", eps, eps))))
         if shortest <= METRIC_X_RESOLUTION * float(np.linalg.norm(centre)):
@@ -1424,12 +1445,16 @@ class GuidedES:
                 self.converged = "flat"
             return None
         self._flat_run = 0
-        if self._precision_stop and self._recheck_coords is None:
-            # (a recheck's pairs measure slopes into the bounds, not the
-            # resolution of the free coordinates)
+        if (self._precision_stop and self._recheck_coords is None
+                and not self._pairs_clipped):
+            # (a recheck's pairs measure slopes into the bounds, and pairs
+            # clipped to the box differ by their asymmetry: neither measures
+            # the resolution of the free coordinates)
+            resolution = self._resolution(f_plus, f_minus)
             self._resolutions = (
-                self._resolutions[1 - AUTO_PRECISION_ITERATIONS:]
-                + [self._resolution(f_plus, f_minus)])
+                self._resolutions[1 - AUTO_PRECISION_ITERATIONS:] + [resolution])
+            self._resolution_since_gain = max(self._resolution_since_gain,
+                                              resolution)
         slope_rms = math.sqrt(float(np.mean(d_sq)))
         self._slope_max = max(self._slope_max, slope_rms)
         if (self._kink_switch and slope_rms > 0 and self.bounds is None
@@ -1524,7 +1549,14 @@ class GuidedES:
                 # the slope along the step taken, from the estimate
                 # grad f ~ slope_per_u * u (before its projection)
                 exact = False
-                slope = slope_per_u * float(grad_u @ taken)
+                if self._metric is None:
+                    slope = slope_per_u * float(grad_u @ taken)
+                else:
+                    # (the estimate is a preconditioned gradient)
+                    g_est = self._metric.gradient_of(grad_u)
+                    along = float(g_est @ grad_u)
+                    slope = (float(d @ d) / along * float(g_est @ taken)
+                             if along > 0 else 0.0)
             delta = taken
         with np.errstate(over="ignore"):
             length = float(np.linalg.norm(delta))
@@ -1555,7 +1587,8 @@ class GuidedES:
               and self._holds_verified()
               and self._flat_it >= self._gain_it
               and self.nit - self._gain_it >= AUTO_PRECISION_ITERATIONS
-              and max(self._resolutions, default=0.0)
+              and min(max(self._resolutions, default=0.0),
+                      self._resolution_since_gain)
               <= AUTO_PRECISION_RESOLUTION
               and f_here <= self._gain_value
               + AUTO_PRECISION_BAND * VALUE_PRECISION * abs(f_here)):
@@ -1765,7 +1798,7 @@ class GuidedES:
         held; without a metric), the coordinate each pair probes: the held
         ones in turn. Else None."""
         if (not self.adaptive or self.bounds is None or self._masked_ask
-                or self._metric is not None or self._blocked is None
+                or self._blocked is None
                 or not self._blocked.any() or not self._coordinate_rechecks):
             return None
         held = np.flatnonzero(self._blocked)
@@ -1789,6 +1822,7 @@ class GuidedES:
         is below the lowest so far by more than the values' precision."""
         if value < self._gain_value - VALUE_PRECISION * abs(value):
             self._gain_value, self._gain_it = float(value), self.nit
+            self._resolution_since_gain = 0.0
 
     def _remember(self, value):
         """The window of the latest centres' values with `value` added (a

@@ -140,6 +140,18 @@ class Metric:
         """A displacement ``v`` in ``x`` as one in ``y``: ``A^-1 v``."""
         return self.A_inv @ v
 
+    def restricted(self, e, held):
+        """The rows of `e` (P, n) projected, orthogonally in ``y``, onto the
+        directions that leave the coordinates `held` (a boolean mask) of
+        ``x`` where they are: ``e (I - B^T (B B^T)^-1 B)`` with ``B`` the
+        rows `held` of ``A``. Rows drawn from a standard normal distribution
+        become the perturbations in ``x`` conditioned on those coordinates
+        staying fixed (the conditional Gaussian), not the perturbations
+        with those coordinates cut off."""
+        B = self.A[held]
+        coefficients = np.linalg.lstsq(B.T, e.T, rcond=None)[0]
+        return e - coefficients.T @ B
+
     def gradient_of(self, u):
         """The gradient ``(A A^T)^-1 u`` whose preconditioned form is ``u``."""
         return self.A_inv.T @ (self.A_inv @ u)
