@@ -168,8 +168,8 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
     metric : {'auto', 'full', 'none'} or None, default None
         Whether the adaptive step learns a metric from the curvature of
         ``f`` (one extra evaluation per iteration, at the centre). None or
-        ``'auto'``: with ``step='auto'``, no `bounds`, two pairs or more
-        and ``2 <= n <= 200`` (see `GuidedES`).
+        ``'auto'``: with ``step='auto'``, two pairs or more and
+        ``2 <= n <= 200`` (see `GuidedES`).
     surrogate_step : bool or None, default None
         With ``step='auto'`` and a surrogate, also try, at every iteration
         while such trials succeed and at growing intervals (at most 16
@@ -905,7 +905,7 @@ def _run_identity(es, rng, **options):
         self_guided=es._self_decay, estimate_rho=es.estimate_rho,
         bounds=options["bounds"], patience=options["patience"],
         surrogate=options["surrogate"], vectorized=options["vectorized"],
-        metric=es.metric,     # after bounds, which it follows from by default
+        metric=es.metric,     # resolved: by default it follows from n and n_pairs
         surrogate_step=es.surrogate_step, nonmonotone=es.nonmonotone,
         rng=None if rng is None else copy.deepcopy(es.rng.bit_generator.state))
     return identity
