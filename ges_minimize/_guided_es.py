@@ -355,8 +355,10 @@ class GuidedES:
         ``AUTO_PRECISION_ITERATIONS`` iterations without f at the
         centre falling by more than the values' precision, some scale
         tried since not resolving and every pair difference of the latest
-        iterations that resolved within ``AUTO_PRECISION_RESOLUTION`` of
-        the values: a minimum whose value
+        iterations that resolved, or of those since f last fell, within
+        ``AUTO_PRECISION_RESOLUTION`` of the values (pairs clipped by the
+        box aside; not tested after a fresh start to check the bounds, whose
+        wide pairs would fill both): a minimum whose value
         is not zero, where the differences vanish into the rounding of f
         before sigma reaches the precision of x; at a vertex of the box,
         every coordinate held, a scale not resolving since the run reached
@@ -1587,9 +1589,9 @@ class GuidedES:
               and self._holds_verified()
               and self._flat_it >= self._gain_it
               and self.nit - self._gain_it >= AUTO_PRECISION_ITERATIONS
-              and min(max(self._resolutions, default=0.0),
-                      self._resolution_since_gain)
-              <= AUTO_PRECISION_RESOLUTION
+              and (min(max(self._resolutions, default=0.0),
+                       self._resolution_since_gain)
+                   <= AUTO_PRECISION_RESOLUTION or self._bound_checks > 0)
               and f_here <= self._gain_value
               + AUTO_PRECISION_BAND * VALUE_PRECISION * abs(f_here)):
             # (not where a step along the surrogate, judged against the

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.optimize import minimize
 from numpy.testing import assert_allclose, assert_array_equal
 
 from ges_minimize import PAPER_SETTINGS, GuidedES, Status, minimize_guided_es
@@ -689,3 +690,21 @@ def test_older_pickles_test_only_the_latest_resolved_pairs():
     old = GuidedES.__new__(GuidedES)
     old.__setstate__(state)
     assert old._resolution_since_gain == np.inf and not old._pairs_clipped
+
+
+def rosenbrock(x):
+    return float(np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2))
+
+
+def test_after_a_fresh_start_on_bounds_the_precision_stop_skips_the_pairs_test():
+    # a fresh start at the minimum resolves wide pairs, which then filled both
+    # windows of the pairs' test until the budget ran out; a run that has
+    # converged once there, with its holds verified again and f not falling
+    # since, now stops (bounded Rosenbrock, its minimum on one face)
+    bounds = [(-0.5, 0.8)] * 5
+    res = minimize_guided_es(rosenbrock, np.full(5, 0.15), bounds=bounds,
+                             maxfev=2000, rng=0)
+    ref = minimize(rosenbrock, np.full(5, 0.15), bounds=bounds, method="L-BFGS-B",
+                   options=dict(ftol=1e-15, gtol=1e-12, maxiter=10000)).fun
+    assert res.status == Status.CONVERGED and res.nfev < 2000
+    assert res.fun - ref <= 1e-13 * ref
