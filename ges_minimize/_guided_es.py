@@ -646,6 +646,10 @@ class GuidedES:
                 raise ValueError(
                     f"x0 must lie inside bounds: x0[{i}] = {float(x[i])!r} is "
                     f"outside [{float(lb[i])!r}, {float(ub[i])!r}]")
+        # coordinates whose bounds are equal: held where they are, never
+        # rechecked (None where there is none)
+        self._fixed = (None if self.bounds is None or not np.any(
+            self.bounds[0] == self.bounds[1]) else self.bounds[0] == self.bounds[1])
         self.rng = check_rng(rng)
         self._x = x
         self._step_state = None if self.adaptive else self.step.init(x)
@@ -861,6 +865,7 @@ class GuidedES:
         state.setdefault("_vertex_it", 0)
         state.setdefault("_vertex_from", 0)
         state.setdefault("_pairs_clipped", False)
+        state.setdefault("_fixed", None)
         self.__dict__.update(state)
 
     # -- state -------------------------------------------------------------
@@ -1500,6 +1505,8 @@ class GuidedES:
             lb, ub = self.bounds
             at_ub, at_lb = self._x >= ub, self._x <= lb
             blocked = (at_ub & (u < 0)) | (at_lb & (u > 0))
+            if self._fixed is not None:
+                blocked |= self._fixed
             rechecking = (not self._masked_ask and self._blocked is not None
                           and bool(self._blocked.any()))
             if self._masked_ask:
@@ -1688,7 +1695,8 @@ class GuidedES:
         if self.bounds is None:
             return sigma
         diagonal = float(np.linalg.norm(self.bounds[1] - self.bounds[0]))
-        return min(sigma, diagonal) if np.isfinite(diagonal) else sigma
+        # (a box of one point, every coordinate fixed, has no scale to keep)
+        return min(sigma, diagonal) if 0 < diagonal < math.inf else sigma
 
     def _noise_floor(self):
         """The smallest difference of values that is not noise:
@@ -1767,7 +1775,13 @@ class GuidedES:
             return True
         if not self._coordinate_rechecks:
             return False
-        return bool(np.all(self._verified_it[self._blocked] >= self._gain_it))
+        return bool(np.all(self._verified_it[self._blocked & self._free()]
+                           >= self._gain_it))
+
+    def _free(self):
+        """The coordinates that the bounds leave free to move (all but
+        those whose two bounds are equal)."""
+        return np.ones(self.n, dtype=bool) if self._fixed is None else ~self._fixed
 
     def _settle_vertex(self):
         """With every coordinate held on a bound (each iteration a recheck,
@@ -1781,7 +1795,7 @@ class GuidedES:
             self._vertex_from = self.nit
         if self.sigma != self._vertex_sigma:
             self._vertex_sigma, self._vertex_it = self.sigma, self.nit
-        if not np.all(self._verified_it >= self._vertex_it):
+        if not np.all(self._verified_it[self._free()] >= self._vertex_it):
             return
         if (self._precision_stop and self.noise == 0
                 and self._flat_it >= self._vertex_from):
@@ -1797,13 +1811,15 @@ class GuidedES:
     def _coordinates_to_recheck(self):
         """With bounds, in an iteration that rechecks the coordinates held on
         a bound (every `AUTO_BOUND_RECHECK`-th, or every one while all are
-        held; without a metric), the coordinate each pair probes: the held
-        ones in turn. Else None."""
+        held), the coordinate each pair probes: the held ones in turn (but
+        those whose bounds are equal). Else None."""
         if (not self.adaptive or self.bounds is None or self._masked_ask
                 or self._blocked is None
                 or not self._blocked.any() or not self._coordinate_rechecks):
             return None
-        held = np.flatnonzero(self._blocked)
+        held = np.flatnonzero(self._blocked & self._free())
+        if not held.size:
+            return None
         turn = (self._recheck_turn + np.arange(self.n_pairs)) % held.size
         self._recheck_turn = int((self._recheck_turn + self.n_pairs) % held.size)
         return held[turn]

@@ -708,3 +708,27 @@ def test_after_a_fresh_start_on_bounds_the_precision_stop_skips_the_pairs_test()
                    options=dict(ftol=1e-15, gtol=1e-12, maxiter=10000)).fun
     assert res.status == Status.CONVERGED and res.nfev < 2000
     assert res.fun - ref <= 1e-13 * ref
+
+
+def test_coordinates_fixed_by_equal_bounds_are_held_and_never_rechecked():
+    # a recheck along a fixed coordinate measures nothing, so it was never
+    # verified and a minimum at a vertex ran to the budget; a box of one
+    # point made sigma 0 and the run end as OVERFLOW after two iterations
+    centre = np.array([-1.0, 2.0, -3.0, 1.5, -0.5, 2.5])
+    f = lambda x: float(np.sum((x - centre) ** 2))
+    bounds = [(0, 1), (0.3, 0.3), (0, 1), (-2, -2), (0, 1), (0, 1)]
+    x0 = np.array([0.5, 0.3, 0.5, -2.0, 0.5, 0.5])
+    res = minimize_guided_es(f, x0, bounds=bounds, maxfev=2400, rng=0)
+    assert res.status == Status.CONVERGED and res.nfev < 1000
+    assert_array_equal(res.x, [0.0, 0.3, 0.0, -2.0, 0.0, 1.0])
+    res = minimize_guided_es(f, np.full(6, 0.2), bounds=[(0.2, 0.2)] * 6,
+                             maxfev=2400, rng=0)
+    assert res.status == Status.CONVERGED and res.nfev < 100
+    assert_array_equal(res.x, np.full(6, 0.2)) and res.fun == f(res.x)
+    es = GuidedES(x0, bounds=bounds, rng=0)
+    assert es._fixed.tolist() == [False, True, False, True, False, False]
+    state = dict(es.__dict__)
+    del state["_fixed"]
+    old = GuidedES.__new__(GuidedES)
+    old.__setstate__(state)
+    assert old._fixed is None and old._free().all()
