@@ -345,7 +345,8 @@ class GuidedES:
         below ``AUTO_SIGMA_TOL`` of its start or below the precision of the
         centre; at a vertex of the box, where sigma shrinks
         ``AUTO_VERTEX_SHRINK`` times whenever every coordinate has been
-        found at it to push outward, below ``AUTO_SIGMA_TOL`` alone), ``'step'`` (``AUTO_FLAT_ITERATIONS`` steps in a row too
+        found at it to push outward, below ``AUTO_SIGMA_TOL`` alone),
+        ``'step'`` (``AUTO_FLAT_ITERATIONS`` steps in a row too
         short to move the centre beyond that precision: no step long enough
         to change f made it lower, as on a piecewise-constant f) or
         ``'flat'`` (no pair difference resolved for
