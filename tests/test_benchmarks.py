@@ -438,3 +438,33 @@ def test_estimator_climbs_replay_and_a_quick_run(tmp_path):
         assert f"| hpc | {step} |" in text
     with pytest.raises(SystemExit):
         C.main(["--tasks", "no such task"])
+
+
+def test_bounds_benchmark_problems_table_and_a_tiny_run(tmp_path):
+    from scipy.optimize import approx_fprime
+    from benchmarks import bounds as B
+    for label, kind, box, start, scale in B.PROBLEMS:
+        p = B.BoxProblem(kind, 4, 0, box, start, scale)
+        x = np.random.default_rng(1).uniform(p.lower, p.upper)
+        np.testing.assert_allclose(p.grad(x), approx_fprime(x, p.fun, 1e-7),
+                                   rtol=1e-4, atol=1e-4)
+        assert p.gap(p.x0) == 1.0 and p.f_star <= min(p.fun(x), p.fun(p.x0))
+        if kind == "sphere":                          # its minimum is c in the box
+            assert p.f_star == pytest.approx(p.fun(np.clip(p.c, p.lower, p.upper)),
+                                             abs=1e-12)
+        assert np.all((p.x0 >= p.lower) & (p.x0 <= p.upper))
+    f = B._Best(lambda x: float(x @ x), 3, target=0.5)
+    assert [f(np.array([v])) for v in (2.0, 0.5, 1.0)] == [4.0, 0.25, 1.0]
+    assert f.hit == 2 and f.value == 0.25 and f.x.tolist() == [0.5]
+    with pytest.raises(B._Budget):
+        f(np.array([0.0]))
+    out = tmp_path / "bounds.md"
+    rows = B.main(["--seeds", "1", "--dimensions", "3", "--budget", "60", "--jobs", "1",
+                   "--output", str(out)])
+    assert len(rows) == len(B.PROBLEMS) * len(B.SURROGATES) * len(B.METHODS)
+    assert all(r[6] <= 60 for r in rows)           # every method within the budget
+    text = out.read_text()
+    assert text.startswith("# Box constraints") and "seeds 50 to 50" in text
+    assert text.count("\n| ") == 1 + len(B.PROBLEMS) * len(B.SURROGATES)
+    with pytest.raises(SystemExit):
+        B.main(["--seeds", "0"])
