@@ -465,6 +465,7 @@ def test_bounds_benchmark_problems_table_and_a_tiny_run(tmp_path):
     assert all(r[6] <= 60 for r in rows)           # every method within the budget
     text = out.read_text()
     assert text.startswith("# Box constraints") and "seeds 50 to 50" in text
+    assert "bounds.py --seeds 1 --budget 60 --dimensions 3 --output" in text
     assert text.count("\n| ") == 1 + len(B.PROBLEMS) * len(B.SURROGATES)
     with pytest.raises(SystemExit):
         B.main(["--seeds", "0"])
