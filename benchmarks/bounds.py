@@ -3,7 +3,7 @@
 Usage, from the repository root::
 
     python benchmarks/bounds.py                                # report seeds 50 to 54
-    python benchmarks/bounds.py --seed0 0 --seeds 16           # the development seeds
+    python benchmarks/bounds.py --seed0 100 --seeds 10         # other seeds
     python benchmarks/bounds.py --code /tmp/before             # another checkout's library
     python benchmarks/bounds.py --output docs/benchmarks_bounds.md  # the report
 
@@ -29,9 +29,10 @@ the library's median to the best peer's (below 1: ahead of every peer).
 
 How the library handles bounds (the rechecks along coordinates, the stop
 at a vertex, the metric conditioned on the held coordinates, the fresh
-starts) was developed on the first three problems at seeds 0 to 15 and
-checked on seeds 20 to 25 and 30 to 35; the report's seeds, 50 to 54, and
-the fourth problem were used in no choice.
+starts) was developed on problems of the first three kinds, drawn by
+another script at seeds 0 to 15, and checked at seeds 20 to 25 and 30 to
+35; the instances here (seeds 50 to 54) and the fourth problem were used
+in no choice.
 """
 
 import argparse
@@ -229,7 +230,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--seed0", type=int, default=50,
-                        help="first seed (50: the report's; 0 to 35 were development)")
+                        help="first seed (50: the report's)")
     parser.add_argument("--code", help="checkout whose ges_minimize to run")
     parser.add_argument("--budget", type=int, default=None,
                         help="evaluations per run (default 400 n)")
