@@ -35,7 +35,6 @@ another script at seeds 0 to 15, and checked at seeds 20 to 25 and 30 to
 in no choice.
 """
 
-import argparse
 import os
 import platform
 import sys
@@ -47,6 +46,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, HERE)
+
+from benchmarks._scripts import parse_seeded, seeded_parser, use_checkout  # noqa: E402
 
 #: (label, kind, box, start, stated scale of x0 - x*)
 PROBLEMS = (("sphere", "sphere", (0.0, 1.0), 0.5, 0.5),
@@ -227,24 +228,12 @@ def _counts(rows):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--seed0", type=int, default=50,
-                        help="first seed (50: the report's)")
-    parser.add_argument("--code", help="checkout whose ges_minimize to run")
-    parser.add_argument("--budget", type=int, default=None,
-                        help="evaluations per run (default 400 n)")
+    parser = seeded_parser(__doc__, 50, "first seed (50: the report's)", "400 n")
     parser.add_argument("--dimensions", type=int, nargs="+", default=list(DIMENSIONS))
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--output", help="write the report (markdown) to this file")
-    args = parser.parse_args(argv)
-    if (args.seeds < 1 or args.jobs < 1 or min(args.dimensions) < 2
-            or (args.budget is not None and args.budget < 1)):
-        parser.error("--seeds, --budget and --jobs must be positive, --dimensions >= 2")
-    code = os.path.abspath(args.code) if args.code else HERE
-    sys.path.insert(0, code)
-    os.environ["PYTHONPATH"] = os.pathsep.join([code, HERE])
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    args = parse_seeded(parser, argv)
+    if min(args.dimensions) < 2:
+        parser.error("--dimensions must be at least 2")
+    code = use_checkout(args.code, HERE)
     jobs = [(label, kind, box, start, scale, n, surrogate, seed, method, args.budget)
             for label, kind, box, start, scale in PROBLEMS for n in args.dimensions
             for surrogate in SURROGATES

@@ -40,7 +40,6 @@ and is shown beside CMA-ES. Each method is judged by the full-data loss at
 the point it returns.
 """
 
-import argparse
 import os
 import platform
 import sys
@@ -54,6 +53,7 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, HERE)
 
 from benchmarks._families import _unit  # noqa: E402
+from benchmarks._scripts import parse_seeded, seeded_parser, use_checkout  # noqa: E402
 
 PROBLEMS = (("sphere", "sphere", dict(n=50, bias=0.5, noise=0.5)),
             ("quadratic 1e3", "rotated", dict(n=50, cond=1e3, bias=0.5, noise=0.5)),
@@ -262,25 +262,13 @@ def table(rows, problems=PROBLEMS):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--seed0", type=int, default=0,
-                        help="first seed (0: the report's; 100 and up: development)")
-    parser.add_argument("--code", help="checkout whose ges_minimize to run")
-    parser.add_argument("--budget", type=int, default=None,
-                        help="evaluations per run (default 200 n)")
+    parser = seeded_parser(__doc__, 0, "first seed (0: the report's; 100 and up: "
+                           "development)", "200 n")
     parser.add_argument("--no-held-out", action="store_true",
                         help="skip the held-out problems (seeds 200 to 202)")
-    parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--only", choices=METHODS, help="run one method only")
-    parser.add_argument("--output", help="write the report (markdown) to this file")
-    args = parser.parse_args(argv)
-    if args.seeds < 1 or args.jobs < 1 or (args.budget is not None and args.budget < 1):
-        parser.error("--seeds, --budget and --jobs must be positive")
-    code = os.path.abspath(args.code) if args.code else HERE
-    sys.path.insert(0, code)
-    os.environ["PYTHONPATH"] = os.pathsep.join([code, HERE])
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    args = parse_seeded(parser, argv)
+    code = use_checkout(args.code, HERE)
     methods = (args.only,) if args.only else METHODS
     jobs = [(label, factory, kwargs, level, seed, method, args.budget)
             for label, factory, kwargs in PROBLEMS for level in LEVELS

@@ -1594,9 +1594,9 @@ class GuidedES:
         elif self._tiny_run >= AUTO_FLAT_ITERATIONS:
             self.converged = "step"
         elif (self._precision_stop and self.noise == 0
-              and self._holds_verified()
               and self._flat_it >= self._gain_it
               and self.nit - self._gain_it >= AUTO_PRECISION_ITERATIONS
+              and self._holds_verified()
               and (min(max(self._resolutions, default=0.0),
                        self._resolution_since_gain)
                    <= AUTO_PRECISION_RESOLUTION or self._bound_checks > 0)
@@ -1605,10 +1605,7 @@ class GuidedES:
             # (not where a step along the surrogate, judged against the
             # pairs' mean at a wide sigma, has left the lowest value seen)
             self.converged = "precision"
-        if (self.converged is not None and self._blocked is not None
-                and self._blocked.any()
-                and self._bound_checks < AUTO_BOUND_CHECKS):
-            self._check_bounds_again()
+        self._check_bounds_if_converged()
         return u
 
     def _tell_kink(self, values, surrogate_grad):
@@ -1652,6 +1649,15 @@ class GuidedES:
         self._pending = None
         if surrogate_grad is not None:
             self.add_surrogate_grad(surrogate_grad)
+
+    def _check_bounds_if_converged(self):
+        """`_check_bounds_again` if the run has just converged while it
+        holds coordinates on a bound, fewer than `AUTO_BOUND_CHECKS` times
+        so far."""
+        if (self.converged is not None and self._blocked is not None
+                and self._blocked.any()
+                and self._bound_checks < AUTO_BOUND_CHECKS):
+            self._check_bounds_again()
 
     def _check_bounds_again(self):
         """Converged with coordinates held on a bound: up to
@@ -1805,9 +1811,7 @@ class GuidedES:
             self.sigma /= AUTO_VERTEX_SHRINK
             if self.sigma <= AUTO_SIGMA_TOL * self.sigma0:
                 self.converged = "sigma"
-        if (self.converged is not None
-                and self._bound_checks < AUTO_BOUND_CHECKS):
-            self._check_bounds_again()
+        self._check_bounds_if_converged()
 
     def _coordinates_to_recheck(self):
         """With bounds, in an iteration that rechecks the coordinates held on

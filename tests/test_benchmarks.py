@@ -467,5 +467,6 @@ def test_bounds_benchmark_problems_table_and_a_tiny_run(tmp_path):
     assert text.startswith("# Box constraints") and "seeds 50 to 50" in text
     assert "bounds.py --seeds 1 --budget 60 --dimensions 3 --output" in text
     assert text.count("\n| ") == 1 + len(B.PROBLEMS) * len(B.SURROGATES)
-    with pytest.raises(SystemExit):
-        B.main(["--seeds", "0"])
+    for bad in (["--seeds", "0"], ["--dimensions", "1"], ["--jobs", "0"]):
+        with pytest.raises(SystemExit):
+            B.main(bad)
