@@ -38,3 +38,23 @@ def test_predict_proba_is_the_calibrated_start(cancer):
     logloss = GuidedESClassifier("neg_log_loss", max_iter=3, early_stopping=False,
                                  random_state=0).fit(X, y)
     assert_array_equal(logloss.proba_coefs_[0], logloss.coefs_[0])
+
+
+@pytest.mark.parametrize("n_classes", [2, 3, 4, 9])
+def test_fast_softmax_and_arg_extremes_are_numpys(n_classes):
+    # the Bayes decisions of every candidate use these: the same numbers as
+    # scipy's softmax and numpy's argmin / argmax, ties to the first
+    from scipy.special import softmax
+    from ges_minimize.estimators import _decision
+    rng = np.random.default_rng(n_classes)
+    Z = 5 * rng.normal(size=(3, 200, n_classes))
+    assert_array_equal(_decision.softmax_last(Z), softmax(Z, axis=-1))
+    for M in (Z, np.round(Z), np.zeros_like(Z)):          # with many ties
+        assert_array_equal(_decision.argmin_last(M), M.argmin(axis=-1))
+        assert_array_equal(_decision.argmax_last(M), M.argmax(axis=-1))
+    M = Z.copy()
+    M[0, 0, -1] = np.nan                 # not finite: numpy's own rule
+    assert_array_equal(_decision.argmin_last(M), M.argmin(axis=-1))
+    C = rng.random((n_classes, n_classes))
+    assert_array_equal(_decision.bayes_codes(Z, C),
+                       (softmax(Z, axis=-1) @ C).argmin(axis=-1))

@@ -2,7 +2,7 @@
 standardisation (dense, sparse, extreme magnitudes) and the stacked forward pass."""
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 
 from ges_minimize.estimators import _model
 
@@ -61,8 +61,25 @@ def test_multiclass_log_loss_equals_its_definition(n_classes):
                     rtol=1e-12, atol=1e-12)
     assert_allclose(dZ, softmax(Z, axis=1) - Y, rtol=1e-12, atol=1e-15)
     for ufunc in (np.add, np.maximum):
-        assert_allclose(_model._columnwise(ufunc, Z), ufunc.reduce(Z, axis=1),
+        assert_allclose(_model.reduce_last(ufunc, Z), ufunc.reduce(Z, axis=1),
                         rtol=1e-14, atol=1e-12)
+
+
+@pytest.mark.parametrize("loss, n_outputs", [("log_loss", 1), ("log_loss", 4),
+                                              ("hinge", 1), ("squared_error", 1)])
+def test_gradient_alone_is_the_same_gradient(loss, n_outputs):
+    # the climbs ask for the gradient only; it must be the very same numbers
+    rng = np.random.default_rng(n_outputs)
+    X = rng.normal(size=(40, 5))
+    Y = (np.eye(n_outputs)[rng.integers(0, n_outputs, 40)] if n_outputs > 1
+         else rng.integers(0, 2, (40, 1)).astype(float))
+    shapes = _model.layer_shapes(5, (), n_outputs)
+    theta = rng.normal(size=_model.n_parameters(shapes))
+    surrogate = _model.Surrogate(shapes, "sign", loss, 0.1)
+    data = type("D", (), {"Xs": X, "Ys": Y, "weights": rng.random(40)})()
+    value, grad = surrogate(theta, data)
+    assert np.isfinite(value) and surrogate(theta, data, with_value=False)[0] is None
+    assert_array_equal(surrogate.gradient(theta, data), grad)
 
 
 def test_straight_through_gradient():

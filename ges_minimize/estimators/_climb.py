@@ -113,7 +113,7 @@ class Climb:
         batch = self.fit_data if self.full_batch else self.fit_data.take(
             stratified_sample(est._strata(self.fit_data.y), est.batch_size, self.rng))
         if self.surrogate is not None:
-            es.add_surrogate_grad(self.surrogate(es.x, batch)[1])
+            es.add_surrogate_grad(self.surrogate.gradient(es.x, batch))
         theta = es.x
         # the antithetic pairs and the centre, all on the same rows
         values = evaluate(np.vstack([es.ask(), theta]), (batch,))

@@ -39,7 +39,7 @@ from .._steps import Adam
 
 __all__ = [
     "ACTIVATIONS", "CLASSIFICATION_LOSSES", "REGRESSION_LOSSES",
-    "layer_shapes", "n_parameters", "unpack", "pack", "forward",
+    "layer_shapes", "n_parameters", "unpack", "pack", "forward", "reduce_last",
     "init_random", "penalty", "surrogate_loss_grad", "fold_scaling",
     "unfold_scaling", "forward_many", "standardisation", "standardise",
     "SparseStandardised", "Surrogate", "minimize_surrogate",
@@ -172,38 +172,46 @@ def penalty(layers, l2):
 
 
 # -- surrogate losses ------------------------------------------------------------
-def _columnwise(ufunc, M):
-    """``ufunc.reduce(M, axis=1)``: for fewer than 8 columns (where numpy
-    adds left to right; from 8 on it sums pairwise) as a loop over them."""
-    if M.shape[1] >= 8:
-        return ufunc.reduce(M, axis=1)
-    out = M[:, 0].copy()
-    for k in range(1, M.shape[1]):
-        ufunc(out, M[:, k], out=out)
+def reduce_last(ufunc, M):
+    """``ufunc.reduce(M, axis=-1)``, the same numbers: for fewer than 8
+    entries along the last axis (where numpy adds left to right; from 8 on
+    it sums pairwise) as a loop over them, several times faster than
+    numpy's reduction along a short last axis."""
+    if M.shape[-1] >= 8:
+        return ufunc.reduce(M, axis=-1)
+    out = M[..., 0].copy()
+    for k in range(1, M.shape[-1]):
+        ufunc(out, M[..., k], out=out)
     return out
 
 
-def _loss_and_dZ(loss, Z, Y):
+def _loss_and_dZ(loss, Z, Y, with_values=True):
     """Per-sample loss and its derivative with respect to the raw output.
 
     ``Y`` encodes the target: for one output column, a float column (0/1
     labels for classification, the standardised target for regression); for
-    several columns (multiclass), the one-hot matrix of the labels.
+    several columns (multiclass), the one-hot matrix of the labels. With
+    ``with_values=False`` the log loss skips its values (returned as None),
+    which cost more than its derivative; other losses return both.
     """
     if loss == "log_loss" and Z.shape[1] == 1:
         z, y = Z[:, 0], Y[:, 0]
-        values = -(y * log_expit(z) + (1.0 - y) * log_expit(-z))
-        return values, (expit(z) - y)[:, None]
+        dZ = (expit(z) - y)[:, None]
+        if not with_values:
+            return None, dZ
+        return -(y * log_expit(z) + (1.0 - y) * log_expit(-z)), dZ
     if loss == "log_loss":
         # log-sum-exp and softmax from one exponential (scipy's functions
         # compute it twice, with more overhead than arithmetic at this size);
         # the reductions over a few classes column by column, in the order
         # numpy's would add them: several times faster than a reduction
         # along a short last axis
-        top = _columnwise(np.maximum, Z)
+        top = reduce_last(np.maximum, Z)
         E = np.exp(Z - top[:, None])
-        total = _columnwise(np.add, E)
-        values = top + np.log(total) - _columnwise(np.add, Z * Y)
+        total = reduce_last(np.add, E)
+        if not with_values:
+            return None, E / total[:, None] - Y
+        values = top + np.log(total) - reduce_last(np.add, Z * Y)
         return values, E / total[:, None] - Y
     if loss in ("hinge", "squared_hinge") and Z.shape[1] == 1:
         s = 2.0 * Y[:, 0] - 1.0                      # labels as -1 / +1
@@ -246,7 +254,8 @@ def _loss_and_dZ(loss, Z, Y):
     raise ValueError(f"unknown surrogate loss {loss!r}")
 
 
-def surrogate_loss_grad(theta, shapes, activation, X, Y, weights, loss, l2):
+def surrogate_loss_grad(theta, shapes, activation, X, Y, weights, loss, l2,
+                        with_value=True):
     """Surrogate loss and its (straight-through) gradient at `theta`.
 
     Parameters
@@ -266,10 +275,13 @@ def surrogate_loss_grad(theta, shapes, activation, X, Y, weights, loss, l2):
         ``('quantile', q)``: twice the pinball loss of level ``q``.
     l2 : float
         Strength of the L2 penalty on the weights.
+    with_value : bool, default=True
+        False skips the loss value (returned as None) where that saves
+        work: the climbs need the gradient only.
 
     Returns
     -------
-    value : float
+    value : float or None
         ``sum_i weights_i loss_i + l2 / 2 |W|^2``.
     grad : ndarray, shape (n_params,)
         Its gradient; exact for a linear model, the straight-through
@@ -277,8 +289,9 @@ def surrogate_loss_grad(theta, shapes, activation, X, Y, weights, loss, l2):
     """
     layers = unpack(theta, shapes)
     Z, cache = forward(layers, X, activation, return_hidden=True)
-    values, dZ = _loss_and_dZ(loss, Z, Y)
-    value = float(weights @ values) + penalty(layers, l2)
+    values, dZ = _loss_and_dZ(loss, Z, Y, with_value)
+    value = (float(weights @ values) + penalty(layers, l2)
+             if with_value else None)
     delta = dZ * weights[:, None]                 # d value / d Z
     grads = []
     for (W, b), (H, _), below in zip(layers[::-1], cache[::-1],
@@ -408,10 +421,15 @@ class Surrogate:
         self.shapes, self.activation = shapes, activation
         self.loss, self.l2 = loss, l2
 
-    def __call__(self, theta, data):
+    def __call__(self, theta, data, with_value=True):
         w = data.weights / data.weights.sum()
         return surrogate_loss_grad(theta, self.shapes, self.activation,
-                                   data.Xs, data.Ys, w, self.loss, self.l2)
+                                   data.Xs, data.Ys, w, self.loss, self.l2,
+                                   with_value)
+
+    def gradient(self, theta, data):
+        """The gradient alone (the same numbers as ``self(theta, data)[1]``)."""
+        return self(theta, data, with_value=False)[1]
 
 
 def minimize_surrogate(surrogate, theta0, data):
@@ -428,6 +446,6 @@ def straight_through_descent(surrogate, theta0, data):
     rule = Adam(INIT_NETWORK_LEARNING_RATE)
     theta, state = theta0, rule.init(theta0)
     for _ in range(INIT_NETWORK_STEPS):
-        delta, state = rule.update(surrogate(theta, data)[1], state)
+        delta, state = rule.update(surrogate.gradient(theta, data), state)
         theta = theta + delta
     return theta

@@ -158,7 +158,7 @@ class NegativeScore:
             return (Z[..., 0] > 0).astype(np.intp)
         if self.costs is not None:
             return _decision.bayes_codes(Z, self.costs)
-        return Z.argmax(axis=2)
+        return _decision.argmax_last(Z)
 
     # -- scores -----------------------------------------------------------------
     def __call__(self, thetas, data):
