@@ -121,7 +121,8 @@ class _BaseGuidedES(BaseEstimator):
         fit_data = data.take(train)
         shapes = _model.layer_shapes(X.shape[1], hidden, Y.shape[1])
         loss = self._surrogate_loss(scorer)
-        surrogate = self._surrogate(shapes, fit_data, loss)
+        surrogate = self._surrogate(
+            shapes, fit_data, loss, _model.indicator_penalty(X[train], x_scale))
         fitted = {}
         if not self._is_classifier():
             fitted["surrogate_loss_"] = loss
@@ -283,14 +284,14 @@ class _BaseGuidedES(BaseEstimator):
         regressor's 'auto')."""
         return self.surrogate_loss
 
-    def _surrogate(self, shapes, data, loss):
+    def _surrogate(self, shapes, data, loss, input_weights):
         """``surrogate(theta, data) -> (loss, gradient)``, or None."""
         if loss is None:
             return None
         l2 = self.l2_regularization
         if l2 == "auto":                    # LogisticRegression(C=1.0)
             l2 = 1.0 / data.weights.sum()
-        return _model.Surrogate(shapes, self.activation, loss, l2)
+        return _model.Surrogate(shapes, self.activation, loss, l2, input_weights)
 
     def _initial_parameters(self, first_fit, shapes, scaling, data, surrogate,
                             rng):
@@ -403,10 +404,13 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         'auto' is ``1 / sum(sample_weight)`` (``1 / n_samples`` without
         weights): on the summed loss, the penalty of scikit-learn's defaults
         ``LogisticRegression(C=1.0)`` and ``Ridge(alpha=1.0)``, so that the
-        linear start is that model fitted on the standardised inputs (the
-        very model where the inputs are standardised already; columns such
-        as one-hot indicators, which those models penalise unscaled, are
-        penalised here at unit variance).
+        linear start is that model fitted on the standardised numeric
+        inputs with two-valued columns (one-hot indicators, 0/1 flags) left
+        as they are: the model of the usual pipeline, ``StandardScaler`` on
+        the numeric columns and ``OneHotEncoder`` on the categorical ones.
+        The penalty of a two-valued column's coefficient is that of its
+        indicator, whatever the column's spread, so a rare category is not
+        left nearly unpenalised.
     init : {'auto', 'surrogate', 'random'}, default='auto'
         Starting parameters. 'surrogate' minimises the penalised surrogate
         loss: with L-BFGS for a linear model (the regularised logistic
