@@ -41,7 +41,11 @@ class _Ranked:
     """
 
     def __init__(self, scores, positive, weights):
-        order = np.argsort(-scores, axis=1, kind="stable")
+        # the metrics read the sums at the ends of groups of tied scores
+        # only, which the order within a group does not change (but for the
+        # rounding of non-integer weights): numpy's default sort, several
+        # times faster than a stable one, serves
+        order = np.argsort(-scores, axis=1)
         ranked = np.take_along_axis(scores, order, axis=1)
         w = weights[order]
         pos = np.where(positive[order], w, 0.0)
