@@ -395,9 +395,9 @@ def _numeric_and_one_hot(seed, n=300):
 @pytest.mark.parametrize("make_sparse", [False, True])
 def test_auto_penalty_leaves_indicators_unscaled(make_sparse):
     """With one-hot columns the start is LogisticRegression(C=1) on the
-    pipeline's output as it is: an indicator's coefficient is penalised as
-    the indicator's, not as its standardised column's (which for the rare
-    level would be penalised about 30 times less)."""
+    pipeline's output as it is: an indicator is scaled by its range, not by
+    its deviation (which for the rare level would leave its coefficient
+    penalised about 30 times less)."""
     X, y, _ = _numeric_and_one_hot(0)
     lr = LogisticRegression(tol=1e-10, max_iter=10_000).fit(X, y)
     Xf = sparse.csr_matrix(X) if make_sparse else X

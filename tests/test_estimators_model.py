@@ -151,7 +151,7 @@ def test_forward_many_equals_forward_one_by_one(hidden):
                         atol=1e-12)
 
 
-def test_indicator_penalty_weighs_two_valued_columns():
+def test_indicator_scale_is_the_range_of_two_valued_columns():
     import scipy.sparse as sp
     rng = np.random.default_rng(0)
     n = 200
@@ -161,37 +161,13 @@ def test_indicator_penalty_weighs_two_valued_columns():
                          rng.integers(0, 3, n).astype(float)])
     w = rng.random(n) + 0.5
     _, scale = _model.standardisation(X, w)
-    weights = _model.indicator_penalty(X, scale)
-    # a two-valued column: its indicator's penalty, ((high - low) / sd) ** 2
-    assert_allclose(weights[1:3], [(1.0 / scale[1]) ** 2, (2.0 / scale[2]) ** 2])
-    assert weights[1] > 10                              # rare: 1 / (p (1 - p))
-    assert_array_equal(weights[[0, 3, 4]], 1.0)         # continuous, constant, 3 values
-    assert_array_equal(_model.indicator_penalty(sp.csr_matrix(X), scale), weights)
+    scaled = _model.indicator_scale(X, scale)
+    assert_array_equal(scaled[1:3], [1.0, 2.0])         # high - low
+    assert scale[1] < 0.4                               # its deviation: far smaller
+    assert_array_equal(scaled[[0, 3, 4]], scale[[0, 3, 4]])   # continuous, constant, 3 values
+    assert_array_equal(_model.indicator_scale(sp.csr_matrix(X), scale), scaled)
     # sparse: a column whose implicit zeros make a third value is not two-valued
     third = np.where(rng.random(n) < 0.5, 1.0, 3.0) * (rng.random(n) < 0.7)
     S = sp.csr_matrix(np.column_stack([third, flag]))
     _, s_scale = _model.standardisation(S, w)
-    assert_array_equal(_model.indicator_penalty(S, s_scale)[0], 1.0)
-    assert _model.indicator_penalty(S, s_scale)[1] > 10
-
-
-def test_weighted_penalty_value_and_gradient():
-    # the weights act on the first layer's rows only, in the value and the
-    # gradient alike
-    rng = np.random.default_rng(3)
-    X, Y = rng.normal(size=(30, 4)), rng.integers(0, 2, (30, 1)).astype(float)
-    shapes = _model.layer_shapes(4, (3,), 1)
-    theta = rng.normal(size=_model.n_parameters(shapes))
-    omega = np.array([1.0, 5.0, 0.5, 20.0])
-    w = np.full(30, 1 / 30)
-    f = lambda t: _model.surrogate_loss_grad(t, shapes, "sign", X, Y, w, "log_loss",
-                                             0.7, input_weights=omega)
-    g = lambda t: _model.surrogate_loss_grad(t, shapes, "sign", X, Y, w, "log_loss",
-                                             0.7)
-    dvalue = f(theta)[0] - g(theta)[0]
-    dgrad = f(theta)[1] - g(theta)[1]
-    (W1, _), _ = _model.unpack(theta, shapes)
-    assert_allclose(dvalue, 0.35 * ((omega - 1) @ np.sum(W1 ** 2, axis=1)))
-    expected = np.zeros_like(theta)
-    expected[:W1.size] = (0.7 * (omega - 1)[:, None] * W1).ravel()
-    assert_allclose(dgrad, expected, atol=1e-15)
+    assert_array_equal(_model.indicator_scale(S, s_scale), [s_scale[0], 1.0])

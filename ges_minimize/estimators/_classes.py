@@ -108,6 +108,7 @@ class _BaseGuidedES(BaseEstimator):
 
         train, valid = self._split(y, rng)
         x_mean, x_scale = _model.standardisation(X[train], sample_weight[train])
+        x_scale = _model.indicator_scale(X[train], x_scale)
         if self._is_classifier():
             y_mean, y_scale = 0.0, 1.0
         else:
@@ -121,8 +122,7 @@ class _BaseGuidedES(BaseEstimator):
         fit_data = data.take(train)
         shapes = _model.layer_shapes(X.shape[1], hidden, Y.shape[1])
         loss = self._surrogate_loss(scorer)
-        surrogate = self._surrogate(
-            shapes, fit_data, loss, _model.indicator_penalty(X[train], x_scale))
+        surrogate = self._surrogate(shapes, fit_data, loss)
         fitted = {}
         if not self._is_classifier():
             fitted["surrogate_loss_"] = loss
@@ -284,14 +284,14 @@ class _BaseGuidedES(BaseEstimator):
         regressor's 'auto')."""
         return self.surrogate_loss
 
-    def _surrogate(self, shapes, data, loss, input_weights):
+    def _surrogate(self, shapes, data, loss):
         """``surrogate(theta, data) -> (loss, gradient)``, or None."""
         if loss is None:
             return None
         l2 = self.l2_regularization
         if l2 == "auto":                    # LogisticRegression(C=1.0)
             l2 = 1.0 / data.weights.sum()
-        return _model.Surrogate(shapes, self.activation, loss, l2, input_weights)
+        return _model.Surrogate(shapes, self.activation, loss, l2)
 
     def _initial_parameters(self, first_fit, shapes, scaling, data, surrogate,
                             rng):
@@ -405,12 +405,10 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         weights): on the summed loss, the penalty of scikit-learn's defaults
         ``LogisticRegression(C=1.0)`` and ``Ridge(alpha=1.0)``, so that the
         linear start is that model fitted on the standardised numeric
-        inputs with two-valued columns (one-hot indicators, 0/1 flags) left
-        as they are: the model of the usual pipeline, ``StandardScaler`` on
-        the numeric columns and ``OneHotEncoder`` on the categorical ones.
-        The penalty of a two-valued column's coefficient is that of its
-        indicator, whatever the column's spread, so a rare category is not
-        left nearly unpenalised.
+        inputs with two-valued columns (one-hot indicators, 0/1 flags) on
+        their own 0/1 scale: the model of the usual pipeline,
+        ``StandardScaler`` on the numeric columns and ``OneHotEncoder`` on
+        the categorical ones (see Notes).
     init : {'auto', 'surrogate', 'random'}, default='auto'
         Starting parameters. 'surrogate' minimises the penalised surrogate
         loss: with L-BFGS for a linear model (the regularised logistic
@@ -639,9 +637,12 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
     Inputs are standardised with their (weighted) mean and standard
     deviation before fitting, so `sigma` and `learning_rate` need no
     adjustment to the scale of the features (of any finite magnitude); the
-    fitted weights are folded back onto the original features. A sparse
-    ``X`` (CSR) stays sparse: the standardisation is applied through the
-    products.
+    fitted weights are folded back onto the original features. A column
+    that takes two values only (a one-hot indicator, a 0/1 flag) is centred
+    and divided by its range instead: a rare category's indicator would
+    otherwise be stretched by its small deviation, its coefficient barely
+    penalised and the search's moves of it as large. A sparse ``X`` (CSR)
+    stays sparse: the standardisation is applied through the products.
 
     *Speed.* The ``2 * n_pairs + 1`` candidates of an iteration are scored
     together, from one product of ``X`` with their stacked parameters. A

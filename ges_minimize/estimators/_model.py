@@ -40,9 +40,9 @@ from .._steps import Adam
 __all__ = [
     "ACTIVATIONS", "CLASSIFICATION_LOSSES", "REGRESSION_LOSSES",
     "layer_shapes", "n_parameters", "unpack", "pack", "forward", "reduce_last",
-    "init_random", "penalty", "indicator_penalty", "surrogate_loss_grad",
-    "fold_scaling",
-    "unfold_scaling", "forward_many", "standardisation", "standardise",
+    "init_random", "penalty", "surrogate_loss_grad", "fold_scaling",
+    "unfold_scaling", "forward_many", "standardisation", "indicator_scale",
+    "standardise",
     "SparseStandardised", "Surrogate", "minimize_surrogate",
     "straight_through_descent",
 ]
@@ -167,54 +167,9 @@ def forward_many(thetas, shapes, X, activation):
     return H
 
 
-def penalty(layers, l2, input_weights=None):
-    """``l2 / 2`` times the squared norm of the weights (not intercepts).
-
-    `input_weights` (one per input, or None for ones) weighs the squares of
-    the first layer's rows (see `indicator_penalty`).
-    """
-    total = 0.0
-    for depth, (W, _) in enumerate(layers):
-        if depth == 0 and input_weights is not None:
-            total += float(input_weights @ np.sum(W * W, axis=1))
-        else:
-            total += float(np.vdot(W, W))
-    return 0.5 * l2 * total
-
-
-def indicator_penalty(X, scale):
-    """Weights of the first layer's penalty that leave indicators unscaled.
-
-    The model sees standardised inputs, and an L2 penalty on their
-    coefficients is the penalty of a model fitted on standardised columns.
-    For a column that takes two values only (a one-hot indicator, a 0/1
-    flag) that is not what scikit-learn's `LogisticRegression` and `Ridge`
-    do in the usual pipeline (numeric columns scaled, indicators left as
-    0/1): they penalise the coefficient of the indicator itself, which on
-    the standardised column is ``(high - low) / scale`` times larger. A
-    rare category, whose indicator has a small spread, would otherwise get
-    a weak penalty and an overfitted coefficient. Returns, per column,
-    ``((high - low) / scale) ** 2`` for a two-valued column, 1 for any
-    other (constant columns included). `scale` is `standardisation`'s, on
-    the same rows.
-    """
-    if sp.issparse(X):
-        X = sp.csc_matrix(X)
-        low = np.asarray(X.min(axis=0).todense()).ravel()
-        high = np.asarray(X.max(axis=0).todense()).ravel()
-        column = np.repeat(np.arange(X.shape[1]), np.diff(X.indptr))
-        other = (X.data != low[column]) & (X.data != high[column])
-        two = np.bincount(column[other], minlength=X.shape[1]) == 0
-        # implicit zeros must be one of the two values too
-        has_zeros = np.diff(X.indptr) < X.shape[0]
-        two &= ~has_zeros | (low == 0) | (high == 0)
-    else:
-        low, high = X.min(axis=0), X.max(axis=0)
-        two = np.all((X == low) | (X == high), axis=0)
-    two &= high > low
-    weights = np.ones(X.shape[1])
-    weights[two] = ((high[two] - low[two]) / scale[two]) ** 2
-    return weights
+def penalty(layers, l2):
+    """``l2 / 2`` times the squared norm of the weights (not intercepts)."""
+    return 0.5 * l2 * sum(float(np.vdot(W, W)) for W, _ in layers)
 
 
 # -- surrogate losses ------------------------------------------------------------
@@ -301,7 +256,7 @@ def _loss_and_dZ(loss, Z, Y, with_values=True):
 
 
 def surrogate_loss_grad(theta, shapes, activation, X, Y, weights, loss, l2,
-                        with_value=True, input_weights=None):
+                        with_value=True):
     """Surrogate loss and its (straight-through) gradient at `theta`.
 
     Parameters
@@ -324,15 +279,11 @@ def surrogate_loss_grad(theta, shapes, activation, X, Y, weights, loss, l2,
     with_value : bool, default=True
         False skips the loss value (returned as None) where that saves
         work: the climbs need the gradient only.
-    input_weights : ndarray, shape (n_features,), optional
-        Weights of the penalty on the first layer's rows (see
-        `indicator_penalty`); None is ones.
 
     Returns
     -------
     value : float or None
-        ``sum_i weights_i loss_i + l2 / 2 |W|^2`` (the first layer's rows
-        weighted by `input_weights`).
+        ``sum_i weights_i loss_i + l2 / 2 |W|^2``.
     grad : ndarray, shape (n_params,)
         Its gradient; exact for a linear model, the straight-through
         estimator through hidden sign or step layers.
@@ -340,16 +291,13 @@ def surrogate_loss_grad(theta, shapes, activation, X, Y, weights, loss, l2,
     layers = unpack(theta, shapes)
     Z, cache = forward(layers, X, activation, return_hidden=True)
     values, dZ = _loss_and_dZ(loss, Z, Y, with_value)
-    value = (float(weights @ values) + penalty(layers, l2, input_weights)
+    value = (float(weights @ values) + penalty(layers, l2)
              if with_value else None)
     delta = dZ * weights[:, None]                 # d value / d Z
     grads = []
     for (W, b), (H, _), below in zip(layers[::-1], cache[::-1],
                                      [c[1] for c in cache[-2::-1]] + [None]):
-        shrink = l2 * W
-        if below is None and input_weights is not None:   # the first layer
-            shrink = shrink * input_weights[:, None]
-        grads.append((H.T @ delta + shrink, delta.sum(axis=0)))
+        grads.append((H.T @ delta + l2 * W, delta.sum(axis=0)))
         if below is not None:                      # back through the activation
             delta = (delta @ W.T) * _activation_surrogate_derivative(below, activation)
     return value, pack(grads[::-1])
@@ -419,6 +367,38 @@ def standardisation(X, weights):
     return mean * peak, np.where(constant, 1.0, sd * peak)
 
 
+def indicator_scale(X, scale):
+    """`scale` with a two-valued column's spread ``high - low`` instead.
+
+    The model sees its inputs centred and scaled, and its L2 penalty acts on
+    the coefficients of the scaled columns. For a column that takes two
+    values only (a one-hot indicator, a 0/1 flag), scaling by the standard
+    deviation is not what scikit-learn's `LogisticRegression` and `Ridge`
+    see in the usual pipeline (numeric columns standardised, indicators
+    left as 0/1): a rare category's indicator, whose deviation is small,
+    would be stretched, its coefficient barely penalised and overfitted, and
+    the search's perturbations of it would be as large. Scaled by its
+    range instead, the indicator keeps its 0/1 steps, and the penalty of its
+    coefficient is that pipeline's. Other columns (constant ones included)
+    keep `scale`, `standardisation`'s on the same rows.
+    """
+    if sp.issparse(X):
+        X = sp.csc_matrix(X)
+        low = np.asarray(X.min(axis=0).todense()).ravel()
+        high = np.asarray(X.max(axis=0).todense()).ravel()
+        column = np.repeat(np.arange(X.shape[1]), np.diff(X.indptr))
+        other = (X.data != low[column]) & (X.data != high[column])
+        two = np.bincount(column[other], minlength=X.shape[1]) == 0
+        # implicit zeros must be one of the two values too
+        has_zeros = np.diff(X.indptr) < X.shape[0]
+        two &= ~has_zeros | (low == 0) | (high == 0)
+    else:
+        low, high = X.min(axis=0), X.max(axis=0)
+        two = np.all((X == low) | (X == high), axis=0)
+    two &= high > low
+    return np.where(two, high - low, scale)
+
+
 def standardise(X, mean, scale):
     """The standardised inputs: an array, or `SparseStandardised` for sparse X."""
     if sp.issparse(X):
@@ -470,16 +450,15 @@ class Surrogate:
     weights times class weights).
     """
 
-    def __init__(self, shapes, activation, loss, l2, input_weights=None):
+    def __init__(self, shapes, activation, loss, l2):
         self.shapes, self.activation = shapes, activation
         self.loss, self.l2 = loss, l2
-        self.input_weights = input_weights
 
     def __call__(self, theta, data, with_value=True):
         w = data.weights / data.weights.sum()
         return surrogate_loss_grad(theta, self.shapes, self.activation,
                                    data.Xs, data.Ys, w, self.loss, self.l2,
-                                   with_value, self.input_weights)
+                                   with_value)
 
     def gradient(self, theta, data):
         """The gradient alone (the same numbers as ``self(theta, data)[1]``)."""
