@@ -151,3 +151,24 @@ def test_loss_of_scorer_recognises_the_absolute_and_pinball_losses():
     for name in ("r2", "neg_mean_squared_error", "neg_median_absolute_error"):
         assert loss(get_scorer(name)) is None
     assert loss(lambda est, X, y: 0.0) is None
+
+
+@pytest.mark.parametrize("n_classes", [2, 3, 5])
+@pytest.mark.parametrize("unit", [True, False])
+def test_confusion_matrices_equal_scikit_learns(n_classes, unit):
+    # every path (unit weights of two classes, unit weights, weights) gives
+    # scikit-learn's weighted confusion matrix of each candidate
+    rng = np.random.default_rng(n_classes + 10 * unit)
+    true = rng.integers(0, n_classes, 300)
+    pred = rng.integers(0, n_classes, (4, 300))
+    pred[0] = n_classes - 1                  # one candidate predicts one class
+    w = np.ones(300) if unit else rng.random(300) * 3
+    got = _metrics.confusion_matrices(true, pred, w, n_classes)
+    assert got.dtype == float and got.shape == (4, n_classes, n_classes)
+    for s in range(4):
+        expected = confusion_matrix(true, pred[s], labels=np.arange(n_classes),
+                                    sample_weight=w)
+        if unit:
+            np.testing.assert_array_equal(got[s], expected)
+        else:
+            np.testing.assert_allclose(got[s], expected, rtol=1e-12)

@@ -35,11 +35,27 @@ def confusion_matrices(true, pred, weights, n_classes):
     """Weighted confusion matrices ``(S, K, K)`` of class codes.
 
     `true` ``(n,)`` and `pred` ``(S, n)`` hold codes in ``0 .. K - 1``.
+    With unit weights the counts are integers, counted without the weights
+    (for two classes, from the predicted positives and the true positives
+    alone), the same numbers about twice as fast.
     """
     S = pred.shape[0]
     K2 = n_classes * n_classes
+    unit = bool(np.all(weights == 1.0))
+    if unit and n_classes == 2:
+        called, actual = pred == 1, true == 1
+        tp = np.count_nonzero(called & actual, axis=1)
+        fp = np.count_nonzero(called, axis=1) - tp
+        positives = np.count_nonzero(actual)
+        fn = positives - tp
+        tn = true.size - positives - fp
+        return np.stack([np.stack([tn, fp], axis=1),
+                         np.stack([fn, tp], axis=1)], axis=1).astype(float)
     cells = (np.arange(S)[:, None] * K2 + true * n_classes + pred).ravel()
-    counts = np.bincount(cells, weights=np.tile(weights, S), minlength=S * K2)
+    if unit:
+        counts = np.bincount(cells, minlength=S * K2).astype(float)
+    else:
+        counts = np.bincount(cells, weights=np.tile(weights, S), minlength=S * K2)
     return counts.reshape(S, n_classes, n_classes)
 
 
