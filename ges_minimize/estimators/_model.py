@@ -210,10 +210,10 @@ def _loss_and_dZ(loss, Z, Y, with_values=True):
         top = reduce_last(np.maximum, Z)
         E = np.exp(Z - top[:, None])
         total = reduce_last(np.add, E)
+        dZ = E / total[:, None] - Y
         if not with_values:
-            return None, E / total[:, None] - Y
-        values = top + np.log(total) - reduce_last(np.add, Z * Y)
-        return values, E / total[:, None] - Y
+            return None, dZ
+        return top + np.log(total) - reduce_last(np.add, Z * Y), dZ
     if loss in ("hinge", "squared_hinge") and Z.shape[1] == 1:
         s = 2.0 * Y[:, 0] - 1.0                      # labels as -1 / +1
         margin = np.maximum(0.0, 1.0 - s * Z[:, 0])
