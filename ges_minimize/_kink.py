@@ -45,6 +45,8 @@ class KinkSearch:
         Centre of the search distribution.
     sigma : float
         Step size; the samples are ``mean + sigma * B D z``.
+    initial_sigma : float
+        `sigma` at the start.
     population_size : int
         Points per iteration, ``4 + floor(3 ln n)``.
 
@@ -64,7 +66,7 @@ class KinkSearch:
     def __init__(self, mean, sigma):
         n = self.n = mean.size
         self.mean = np.array(mean, dtype=float)
-        self.sigma = float(sigma)
+        self.sigma = self.initial_sigma = float(sigma)
         lam = self.population_size = 4 + int(3 * math.log(n))
         mu = self._mu = lam // 2
         w = math.log(mu + 0.5) - np.log(np.arange(1, mu + 1))
@@ -86,6 +88,11 @@ class KinkSearch:
         self._count = 0
         self._eigen_at = 0
         self._z = self._y = None
+
+    def __setstate__(self, state):
+        # a search pickled before `initial_sigma` existed: no test of growth
+        state.setdefault("initial_sigma", math.inf)
+        self.__dict__.update(state)
 
     @property
     def scale(self):

@@ -136,3 +136,62 @@ def test_with_trials_along_a_surrogate_the_result_is_f_at_x_and_no_worse():
                                  rng=seed)
         assert res.fun == f(res.x)
         assert res.fun < 1e-2 * f(np.zeros(20))
+
+
+@pytest.mark.parametrize("make", [l1_distance, max_distance])
+def test_piecewise_linear_f_switches_within_the_first_iterations(make):
+    # f is linear between kinks: the pairs' second differences vanish, and
+    # the switch comes once a fifth of 20 iterations showed it (after 60 to
+    # 560 iterations before, 125 to 2,800 evaluations, when sigma over the
+    # slopes had fallen 1e5 times)
+    f = make(20, 0)
+    es = GuidedES(np.zeros(20), rng=0)
+    while not es.nonsmooth_mode and es.nit < 60:
+        es.tell([f(p) for p in es.ask()])
+    assert es.nonsmooth_mode and 20 <= es.nit < 40
+    run(es, f, 4000)
+    assert es.f_best < 1e-5 * f(np.zeros(20))
+
+
+def test_linear_here_tells_linear_pieces_from_curvature():
+    es = GuidedES(np.zeros(3), rng=0)
+    x, e = np.array([0.3, -0.2, 0.5]), np.array([[0.01, 0.02, -0.01], [0.0, 0.01, 0.03]])
+    linear = lambda z: float(np.sum(np.abs(z - 2.0)))         # no kink within reach
+    quadratic = lambda z: float(np.sum(z ** 2))
+    for f, expected in ((linear, True), (quadratic, False)):
+        f_plus = np.array([f(x + d) for d in e])
+        f_minus = np.array([f(x - d) for d in e])
+        assert es._linear_here(f_plus, f_minus, f(x)) is expected
+    # no pair resolves a difference: nothing to tell
+    assert es._linear_here(np.ones(2), np.ones(2), 1.0) is False
+
+
+def test_an_unbounded_piecewise_linear_f_stops_as_an_overflow():
+    # linear pieces from a start on every kink: the switch comes early, and
+    # the search for kinks, whose scale then grows without end, stops
+    f = lambda x: float(np.sum(np.abs(x)) - 2.0 * np.sum(x))
+    res = minimize_guided_es(f, np.zeros(30), maxfev=20_000, rng=0)
+    assert res.status == Status.OVERFLOW and not res.success
+    assert res.nfev < 20_000 and res.fun == f(res.x)
+    es = GuidedES(np.zeros(30), rng=0)
+    with pytest.raises(FloatingPointError, match="unbounded below"):
+        while True:
+            points = es.ask()
+            before = pickle.dumps(es)
+            es.tell([f(p) for p in points])
+    assert pickle.dumps(es) == before        # the failing tell changed nothing
+
+
+def test_pickles_from_before_the_early_switch_resume():
+    es = GuidedES(np.zeros(3), rng=0)
+    state = dict(es.__dict__)
+    del state["_linear"]
+    old = GuidedES.__new__(GuidedES)
+    old.__setstate__(state)
+    assert old._linear == []
+    search = KinkSearch(np.ones(4), 0.5)
+    state = dict(search.__dict__)
+    del state["initial_sigma"]
+    old_search = KinkSearch.__new__(KinkSearch)
+    old_search.__setstate__(state)
+    assert old_search.initial_sigma == np.inf      # no test of growth
