@@ -415,8 +415,13 @@ class GuidedES:
     line search stops at the kinks nearest the centre and ``sigma`` follows
     the short steps down while the pairs' slopes stay those of the kinks.
     Once ``sigma`` over the pairs' root-mean-square slope has fallen
-    ``AUTO_KINK_SWITCH`` (1e5) times below its largest value in the run,
-    without bounds, with a deterministic ``f`` and ``n <= 1000``, while the
+    ``AUTO_KINK_SWITCH`` (1e5) times below its largest value in the run
+    (or only ``AUTO_LINEAR_FALL`` (10) times where ``f`` is piecewise
+    linear: in at least ``AUTO_LINEAR_SHARE`` of the last
+    ``AUTO_LINEAR_WINDOW`` iterations that measured ``f`` at the centre,
+    every pair's second difference vanished beside its first, to
+    ``AUTO_LINEAR_PRECISION``), without bounds, with a deterministic ``f``
+    and ``n <= 1000``, while the
     slopes have grown at most ``AUTO_KINK_GROWTH`` times since (not a jump,
     nor the rounding of single precision), the pairs' differences are above
     ``AUTO_KINK_RESOLUTION`` of the values, no trial has shown jumps and at
@@ -428,7 +433,10 @@ class GuidedES:
     with the ``sigma`` that was last in step with the slopes; each
     iteration then asks ``4 + floor(3 ln n)`` points (`population_size`)
     and the surrogate is no longer used. A run that stops there has status
-    ``NONSMOOTH``, not a success.
+    ``NONSMOOTH``, not a success; a search whose scale grows
+    ``AUTO_KINK_TOLUPSIGMA`` (1e20) times beyond its start raises
+    ``FloatingPointError`` (``f`` is probably unbounded below), which
+    `minimize_guided_es` reports as ``OVERFLOW``.
 
     **Surrogate step (``surrogate_step``, on by default with
     ``step='auto'`` and no bounds).** With surrogate gradients, an
@@ -1217,7 +1225,11 @@ class GuidedES:
             For values or a surrogate gradient that are not real numbers or
             have the wrong shape, or a non-finite surrogate gradient.
         FloatingPointError
-            If a fixed-rate step rule returns a non-finite step.
+            If a fixed-rate step rule returns a non-finite step, the
+            adaptive step or the pairs' differences leave the
+            floating-point range, or the search for kinks grows its scale
+            ``AUTO_KINK_TOLUPSIGMA`` times beyond its start (``f`` is
+            probably unbounded below).
             After any error the state is exactly as before the call.
         """
         if self._pending is None:
