@@ -914,8 +914,10 @@ class GuidedES:
         """Whether the adaptive mode has handed the run to its search for
         kinks (`ges_minimize._kink.KinkSearch`): once sigma, following the
         steps down, has fallen ``AUTO_KINK_SWITCH`` times below the pairs'
-        slopes' scale while those slopes did not vanish. Each iteration then
-        asks `population_size` points, ranked by their values."""
+        slopes' scale while those slopes did not vanish, or only
+        ``AUTO_LINEAR_FALL`` times where the pairs found ``f`` piecewise
+        linear (see the class Notes). Each iteration then asks
+        `population_size` points, ranked by their values."""
         return self._kink_search is not None
 
     @property
