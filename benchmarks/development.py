@@ -9,12 +9,13 @@ Usage, from the repository root::
     python benchmarks/development.py --set alpha="'auto'"  # an option changed
 
 Choices of the adaptive mode are made on these runs, and reported on the
-suite (`python -m benchmarks`, seeds 0 to 4), so that no setting is judged
-on the runs it was tuned on. The problems are the suite's definitions
+suite (`python -m benchmarks`, seeds 0 to 4, or 0 to 8 for the sign network
+and the unrolled optimisation), so that no setting is judged on the runs it
+was tuned on. The problems are the suite's definitions
 (`benchmarks.run.build`), among them two regimes of the suite's ``alpha``
 family, which holds them out of the tuning of ``alpha='auto'`` (do not tune
-that on them), on seeds from 100 (``--seed0``). Each
-run is ``minimize_guided_es(f, x0, surrogate, maxfev=budget, rng=seed)``
+that on them), and its three non-smooth problems, on seeds from 100
+(``--seed0``; at least 9). Each run is ``minimize_guided_es(f, x0, surrogate, maxfev=budget, rng=seed)``
 with the options of ``--set``. Printed per problem: the median over seeds
 of ``(f - f*) / (f(x0) - f*)`` at the end (``f`` itself where ``f*`` is
 unknown: the sign network, the unrolled optimisation), the per-seed
@@ -47,6 +48,9 @@ PROBLEMS = {
                            10_000, 5),
     "useless_quadratic": ("rotated", dict(n=50, cond=1e3, bias=0.0, noise=0.0,
                                           useless=True), 10_000, 5),
+    "l1": ("l1", dict(n=50, bias=0.5, noise=0.5), 10_000, 5),
+    "max_distance": ("maxabs", dict(n=50, bias=0.5, noise=0.5), 10_000, 5),
+    "lad": ("lad", dict(n=50, bias=0.5, noise=0.5), 10_000, 5),
 }
 
 
@@ -100,7 +104,7 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, help="seeds per problem (default: "
                         "3 or 5, as in PROBLEMS)")
     parser.add_argument("--seed0", type=int, default=100,
-                        help="first seed (default 100; the suite uses 0 to 4)")
+                        help="first seed (default 100; the suite uses 0 to 8)")
     parser.add_argument("--code", help="checkout whose ges_minimize to run")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="an option of minimize_guided_es (repeatable)")
@@ -109,8 +113,8 @@ def main(argv=None):
     unknown = [name for name in args.problems if name not in PROBLEMS]
     if unknown:
         parser.error(f"unknown problems {unknown}; choose from {', '.join(PROBLEMS)}")
-    if args.seed0 < 5:
-        parser.error(f"--seed0 {args.seed0} overlaps the suite's seeds 0 to 4")
+    if args.seed0 < 9:
+        parser.error(f"--seed0 {args.seed0} overlaps the suite's seeds 0 to 8")
     if args.code:
         code = os.path.abspath(args.code)
         sys.path.insert(0, code)
