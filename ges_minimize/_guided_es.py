@@ -177,6 +177,20 @@ AUTO_HALFLIFE = 300.0
 SELF_GUIDED_DECAY = 0.97
 
 
+def _linear_here(f_plus, f_minus, f_centre, resolved_pairs):
+    """Whether ``f`` is linear at the scale of an iteration's (finite)
+    pairs: every pair that resolved a difference (`resolved_pairs`, from
+    `resolved`) has a second difference ``f(x + eps) + f(x - eps) - 2 f(x)``
+    at most `AUTO_LINEAR_PRECISION` of its first difference (False when
+    none resolved one or ``f(x)`` is not finite)."""
+    if not (np.isfinite(f_centre) and resolved_pairs.any()):
+        return False
+    f_plus, f_minus = f_plus[resolved_pairs], f_minus[resolved_pairs]
+    second = np.abs(f_plus + f_minus - 2.0 * float(f_centre))
+    return bool(np.all(second <= AUTO_LINEAR_PRECISION
+                       * np.abs(f_plus - f_minus)))
+
+
 def _follow(sigma, length):
     """The next sigma of the adaptive mode after a move of `length` (in the
     coordinates of the search): ``AUTO_SIGMA_RATIO`` of it, within a factor
@@ -1478,7 +1492,8 @@ class GuidedES:
         self._note_gain(f_here)
         ceiling = max(self._window)
         self._trial_reference = (ceiling, 0.0)
-        if not resolved(f_plus, f_minus, self._noise_floor()).any() or norm_u == 0:
+        resolved_pairs = resolved(f_plus, f_minus, self._noise_floor())
+        if not resolved_pairs.any() or norm_u == 0:
             # the values do not resolve this scale: search wider
             self._flat_run += 1
             self._flat_it = self.nit
@@ -1513,7 +1528,8 @@ class GuidedES:
                 self._slope_ratio_max, self._slope_at_max = ratio, slope_rms
             if f_centre is not None:
                 self._linear = (self._linear[1 - AUTO_LINEAR_WINDOW:]
-                                + [self._linear_here(f_plus, f_minus, f_centre)])
+                                + [_linear_here(f_plus, f_minus, f_centre,
+                                                resolved_pairs)])
             linear = (len(self._linear) == AUTO_LINEAR_WINDOW
                       and sum(self._linear) >= AUTO_LINEAR_SHARE * AUTO_LINEAR_WINDOW
                       and ratio * AUTO_LINEAR_FALL < self._slope_ratio_max)
@@ -1738,19 +1754,6 @@ class GuidedES:
         if largest > 0 and slope_rms > AUTO_KINK_SLOPE * largest:
             return "kink"
         return reason
-
-    def _linear_here(self, f_plus, f_minus, f_centre):
-        """Whether ``f`` is linear at the scale of this iteration's pairs:
-        every pair that resolves a difference (`resolved`) has a second
-        difference ``f(x + eps) + f(x - eps) - 2 f(x)`` at most
-        `AUTO_LINEAR_PRECISION` of its first difference (False when none
-        resolves one)."""
-        ok = resolved(f_plus, f_minus) & np.isfinite(f_plus) & np.isfinite(f_minus)
-        if not np.isfinite(f_centre) or not ok.any():
-            return False
-        second = np.abs(f_plus[ok] + f_minus[ok] - 2.0 * float(f_centre))
-        return bool(np.all(second <= AUTO_LINEAR_PRECISION
-                           * np.abs(f_plus[ok] - f_minus[ok])))
 
     @staticmethod
     def _resolution(f_plus, f_minus):

@@ -7,7 +7,9 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from ges_minimize import GuidedES, Status, minimize_guided_es
+from ges_minimize._guided_es import _linear_here
 from ges_minimize._kink import KinkSearch
+from ges_minimize._stepsize import resolved
 
 
 def l1_distance(n, seed):
@@ -155,16 +157,18 @@ def test_piecewise_linear_f_switches_within_the_first_iterations(make):
 
 
 def test_linear_here_tells_linear_pieces_from_curvature():
-    es = GuidedES(np.zeros(3), rng=0)
     x, e = np.array([0.3, -0.2, 0.5]), np.array([[0.01, 0.02, -0.01], [0.0, 0.01, 0.03]])
     linear = lambda z: float(np.sum(np.abs(z - 2.0)))         # no kink within reach
     quadratic = lambda z: float(np.sum(z ** 2))
     for f, expected in ((linear, True), (quadratic, False)):
         f_plus = np.array([f(x + d) for d in e])
         f_minus = np.array([f(x - d) for d in e])
-        assert es._linear_here(f_plus, f_minus, f(x)) is expected
-    # no pair resolves a difference: nothing to tell
-    assert es._linear_here(np.ones(2), np.ones(2), 1.0) is False
+        assert _linear_here(f_plus, f_minus, f(x), resolved(f_plus, f_minus)) is expected
+    # no pair resolves a difference, or f at the centre is not finite:
+    # nothing to tell
+    same = np.ones(2)
+    assert _linear_here(same, same, 1.0, resolved(same, same)) is False
+    assert _linear_here(f_plus, f_minus, np.nan, np.ones(2, bool)) is False
 
 
 def test_an_unbounded_piecewise_linear_f_stops_as_an_overflow():

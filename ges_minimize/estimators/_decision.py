@@ -33,7 +33,7 @@ threshold on the log-odds: the start's intercept is shifted by it
 import numpy as np
 from scipy.special import expit
 
-from ._model import reduce_last
+from ._model import softmax_parts
 
 __all__ = ["shift_output", "probabilities", "softmax_last", "argmin_last",
            "argmax_last", "class_codes", "bayes_codes", "bayes_shift",
@@ -66,11 +66,11 @@ def softmax_last(Z):
 
     The numbers of ``scipy.special.softmax(Z, axis=-1)``, from the same
     operations in the same order, with the reductions over the few classes
-    done a class at a time (`reduce_last`): scoring the candidates of an
+    done a class at a time (`softmax_parts`): scoring the candidates of an
     iteration under the Bayes rule spent most of its time in them.
     """
-    E = np.exp(Z - reduce_last(np.maximum, Z)[..., None])
-    return E / reduce_last(np.add, E)[..., None]
+    _, E, total = softmax_parts(Z)
+    return E / total[..., None]
 
 
 def argmin_last(M, largest=False):

@@ -40,6 +40,7 @@ from .._steps import Adam
 __all__ = [
     "ACTIVATIONS", "CLASSIFICATION_LOSSES", "REGRESSION_LOSSES",
     "layer_shapes", "n_parameters", "unpack", "pack", "forward", "reduce_last",
+    "softmax_parts",
     "init_random", "penalty", "surrogate_loss_grad", "fold_scaling",
     "unfold_scaling", "forward_many", "standardisation", "indicator_scale",
     "standardise",
@@ -186,6 +187,17 @@ def reduce_last(ufunc, M):
     return out
 
 
+def softmax_parts(Z):
+    """``(top, E, total)`` along the last axis of raw outputs `Z`: the
+    largest entry, ``exp(Z - top)`` and its sum, the reductions a class at
+    a time (`reduce_last`). ``E / total`` is the softmax and
+    ``top + log(total)`` the log-sum-exp, the numbers of scipy's functions
+    from one exponential."""
+    top = reduce_last(np.maximum, Z)
+    E = np.exp(Z - top[..., None])
+    return top, E, reduce_last(np.add, E)
+
+
 def _loss_and_dZ(loss, Z, Y, with_values=True):
     """Per-sample loss and its derivative with respect to the raw output.
 
@@ -203,13 +215,8 @@ def _loss_and_dZ(loss, Z, Y, with_values=True):
         return -(y * log_expit(z) + (1.0 - y) * log_expit(-z)), dZ
     if loss == "log_loss":
         # log-sum-exp and softmax from one exponential (scipy's functions
-        # compute it twice, with more overhead than arithmetic at this size);
-        # the reductions over a few classes column by column, in the order
-        # numpy's would add them: several times faster than a reduction
-        # along a short last axis
-        top = reduce_last(np.maximum, Z)
-        E = np.exp(Z - top[:, None])
-        total = reduce_last(np.add, E)
+        # compute it twice, with more overhead than arithmetic at this size)
+        top, E, total = softmax_parts(Z)
         dZ = E / total[:, None] - Y
         if not with_values:
             return None, dZ
