@@ -22,9 +22,12 @@ against the baselines a practitioner would use:
    (b) metrics of the ranking (recall at precision >= 0.8, precision in the
        top 10%, partial AUC up to a false positive rate of 0.1), against
        LR's and HGB's scores ranked as they are;
-   (c) example-dependent costs (each loan its own stake, routed to the
-       scorer as metadata), against the per-sample Bayes decision on LR's
-       and HGB's probabilities and LR / HGB + TT tuned for the same cost.
+   (c) example-dependent costs (each loan its own stake): Guided ES given
+       the costs of each sample (``sample_costs``, in fit and predict, as
+       the per-sample Bayes baselines get them) and, in a second row, told
+       the cost through a scorer with the amount routed as metadata (one
+       threshold), against the per-sample Bayes decision on LR's and HGB's
+       probabilities and LR / HGB + TT tuned for the same cost.
 3. Regression (MAE, pinball 0.9): HuberRegressor, QuantileRegressor and HGB
    with the matching loss.
 4. A summary: per task, Guided ES against the best baseline and against the
@@ -83,6 +86,7 @@ except ImportError:
     import _datasets  # noqa: E402
 
 GES = "Guided ES"
+GES_SCORER = "Guided ES, cost as a scorer (one threshold)"
 MISSING = "feature missing"
 REPORT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                       "docs", "benchmarks_estimators.md")
@@ -145,6 +149,13 @@ def per_sample_bayes(p, amount):
     return (p * (fn - tp) > (1.0 - p) * (fp - tn)).astype(int)
 
 
+def cost_matrices(amount):
+    """The lending task's costs as one 2 x 2 matrix per sample (true class
+    by row, decision by column), as `GuidedESClassifier` takes them."""
+    fn, fp, tp, tn = _datasets.review_costs(amount)
+    return np.stack([np.column_stack([tn, fp]), np.column_stack([fn, tp])], axis=1)
+
+
 # -- the methods ------------------------------------------------------------------------------
 class Budget:
     """Sizes of the runs (tiny in quick mode)."""
@@ -170,7 +181,13 @@ def _timed(fit):
     return model, time.perf_counter() - start
 
 
-def _fit_guided_es(task, budget, X, y, amount):
+def _fit_guided_es(task, budget, X, y, amount, as_scorer=False):
+    """Guided ES fitted at its defaults, told the task's metric: through its
+    scorer, or, for example-dependent costs (unless `as_scorer`), as the
+    costs of each sample."""
+    if task.kind == "amount" and not as_scorer:
+        est = GuidedESClassifier(random_state=budget.seed, **budget.ges)
+        return _timed(lambda: est.fit(X, y, sample_costs=cost_matrices(amount)))
     scorer = guided_es_scorer(task)
     if task.kind == "regression":
         est = GuidedESRegressor(scorer, random_state=budget.seed, **budget.ges)
@@ -181,10 +198,15 @@ def _fit_guided_es(task, budget, X, y, amount):
     return _timed(lambda: est.fit(X, y))
 
 
-def guided_es_output(task, est, X):
-    """What the task's metric scores of a fitted Guided ES: predictions, or
-    the decision function for a metric of the ranking."""
-    return est.decision_function(X) if task.kind == "ranking" else est.predict(X)
+def guided_es_output(task, est, X, amount=None):
+    """What the task's metric scores of a fitted Guided ES: predictions (with
+    each row's costs for a fit that decides by them), or the decision
+    function for a metric of the ranking."""
+    if task.kind == "ranking":
+        return est.decision_function(X)
+    if est.decision_rule_ == "sample_bayes":
+        return est.predict(X, sample_costs=cost_matrices(amount))
+    return est.predict(X)
 
 
 def quick_subset(X, y, amount, seed):
@@ -202,23 +224,27 @@ def methods_on_fold(task, budget, X_tr, y_tr, a_tr, X_te, a_te):
     in `info`. Methods derived from one fit (LR and its Bayes decision)
     share its fit time."""
     rows = []
-    # Guided ES, told the metric
-    try:
-        est, seconds = _fit_guided_es(task, budget, X_tr, y_tr, a_tr)
-    except (ImportError, TypeError) as exc:       # a feature the library lacks
-        rows.append((GES, None, None, None, f"{MISSING}: {exc}"[:120]))
-    except Exception as exc:                       # shown in the table, not hidden
-        rows.append((GES, None, None, None,
-                     f"error: {type(exc).__name__}: {exc}"[:120]))
-    else:
-        info = {"n_iter": est.n_iter_}
+    # Guided ES, told the metric (for example-dependent costs, also through
+    # a scorer)
+    for name, as_scorer in [(GES, False)] + [(GES_SCORER, True)] * (
+            task.kind == "amount"):
+        try:
+            est, seconds = _fit_guided_es(task, budget, X_tr, y_tr, a_tr, as_scorer)
+        except (ImportError, TypeError) as exc:       # a feature the library lacks
+            rows.append((name, None, None, None, f"{MISSING}: {exc}"[:120]))
+            continue
+        except Exception as exc:                       # shown in the table, not hidden
+            rows.append((name, None, None, None,
+                         f"error: {type(exc).__name__}: {exc}"[:120]))
+            continue
+        info = {"n_iter": est.n_iter_} if name == GES else {}
         if task.kind == "multiclass":
             info["offsets"] = hasattr(est, "class_offsets_")
             info["bayes"] = getattr(est, "decision_rule_", None) == "bayes"
-        out = guided_es_output(task, est, X_te)
+        out = guided_es_output(task, est, X_te, a_te)
         proba = (est.predict_proba(X_te)[:, 1]
                  if task.kind in ("binary", "amount") else None)
-        rows.append((GES, out, proba, seconds, info))
+        rows.append((name, out, proba, seconds, info))
 
     if task.kind == "regression":
         q = task.quantile
@@ -368,7 +394,7 @@ def versus_best(task, outcome, linear_only=False):
     res = outcome["results"]
     done = {m: np.asarray(e["scores"]) for m, e in res.items() if e["scores"]}
     sign = 1.0 if task.greater_is_better else -1.0
-    baselines = {m: v for m, v in done.items() if m != GES
+    baselines = {m: v for m, v in done.items() if not m.startswith(GES)
                  and (not linear_only or m.startswith(LINEAR))}
     best = max(baselines, key=lambda m: sign * baselines[m].mean())
     if GES not in done or done[GES].size != baselines[best].size:

@@ -70,18 +70,19 @@ class _BaseGuidedES(BaseEstimator):
     }
 
     # -- fitting -----------------------------------------------------------------
-    def _fit(self, X, y, sample_weight, fit_params):
+    def _fit(self, X, y, sample_weight, fit_params, sample_costs=None):
         # an error leaves the estimator as it was
         before = dict(self.__dict__)
         try:
             with one_blas_thread():
-                return self._fit_single_thread(X, y, sample_weight, fit_params)
+                return self._fit_single_thread(X, y, sample_weight, fit_params,
+                                               sample_costs)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
             raise
 
-    def _fit_single_thread(self, X, y, sample_weight, fit_params):
+    def _fit_single_thread(self, X, y, sample_weight, fit_params, sample_costs):
         first_fit = not (self.warm_start and hasattr(self, "coefs_"))
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32],
                              accept_sparse="csr",
@@ -98,6 +99,9 @@ class _BaseGuidedES(BaseEstimator):
         sample_weight = (_check_sample_weight(sample_weight, X.shape[0])
                          * self._class_weights(y))
         Y = self._encode_target(y, first_fit)
+        if sample_costs is not None:
+            sample_costs = self._check_fit_costs(sample_costs, X.shape[0],
+                                                 fit_params)
         if self._is_classifier() and np.unique(y[sample_weight > 0]).size < 2:
             raise ValueError(
                 "GuidedESClassifier needs samples of at least 2 classes with a "
@@ -118,7 +122,8 @@ class _BaseGuidedES(BaseEstimator):
         codes = (np.searchsorted(self.classes_, y) if self._is_classifier()
                  else None)
         data = Data(X, _model.standardise(X, x_mean, x_scale), y, codes,
-                    (Y - y_mean) / y_scale, sample_weight, metadata, per_sample)
+                    (Y - y_mean) / y_scale, sample_weight, metadata, per_sample,
+                    sample_costs)
         fit_data = data.take(train)
         shapes = _model.layer_shapes(X.shape[1], hidden, Y.shape[1])
         loss = self._surrogate_loss(scorer)
@@ -132,6 +137,7 @@ class _BaseGuidedES(BaseEstimator):
         proba_theta = theta0 if _decision.calibrated_start(self, first_fit) else None
         objective = NegativeScore(self._template(), scorer, self.scoring,
                                   shapes, scaling)
+        objective.sample_bayes = sample_costs is not None and self.decision == "auto"
         objective.prepare(theta0, fit_data)
         calibrated = proba_theta is not None or (
             not first_fit and self.__dict__.get("decision_rule_") == "bayes")
@@ -153,7 +159,9 @@ class _BaseGuidedES(BaseEstimator):
                 fitted["intercept_shift_"] = offset
             elif offset is not None:
                 fitted["class_offsets_"] = offset
-        if self._is_classifier():
+        if objective.sample_bayes:
+            fitted["decision_rule_"] = "sample_bayes"
+        elif self._is_classifier():
             fitted["decision_rule_"] = "argmax" if costs is None else "bayes"
             if costs is not None:
                 fitted["cost_matrix_"] = costs
@@ -604,12 +612,13 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         first is 0; all 0 when they did not beat zero offsets); only when
         they were tuned (more than two classes, ``decision_rule_ ==
         'argmax'``).
-    decision_rule_ : {'argmax', 'bayes'}
+    decision_rule_ : {'argmax', 'bayes', 'sample_bayes'}
         How `predict` decides from the raw outputs ``Z`` of
         `decision_function`: 'argmax', the largest output (for two classes,
         its sign); 'bayes', the class of least expected cost,
         ``argmin_j sum_i p_i cost_matrix_[i, j]`` with ``p`` the softmax of
-        ``Z`` (see `decision`).
+        ``Z`` (see `decision`); 'sample_bayes', the same under each
+        sample's own costs (`fit` and `predict` with `sample_costs`).
     cost_matrix_ : ndarray of shape (n_classes, n_classes)
         The cost of predicting class ``j`` (column) for a sample of class
         ``i`` (row), in the order of `classes_`, whose expected cost the
@@ -698,6 +707,17 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
     The rule and the cost matrix are `decision_rule_` and `cost_matrix_`;
     `predict_proba` still gives the start's probabilities.
 
+    *Example-dependent costs.* Costs that differ from sample to sample (a
+    loan's loss grows with its amount) and are known when predicting are
+    given as `sample_costs`, one cost matrix per sample, to `fit` and to
+    `predict`. They replace the scorer: the fit minimises their mean, and
+    `predict` takes each sample's Bayes decision under its own costs, so
+    that the start makes the logistic regression's per-sample Bayes
+    decisions [3]_ and the climb moves the parameters under the same rule.
+    Costs known only at training time go to a scorer through metadata
+    routing instead (see *Metadata*); a threshold on `decision_function`
+    then decides.
+
     The defaults aim at the score on new data, not on the training data. On
     small data the climb on the training score overfits: the training score
     keeps improving while the score on new data stalls or falls. So:
@@ -745,6 +765,9 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
     .. [2] Y. Bengio, N. Leonard and A. Courville, "Estimating or propagating
        gradients through stochastic neurons for conditional computation",
        arXiv:1308.3432, 2013.
+    .. [3] A. Correa Bahnsen, A. Stojanovic, D. Aouada and B. Ottersten,
+       "Cost sensitive credit card fraud detection using Bayes minimum
+       risk", ICMLA 2013. doi:10.1109/ICMLA.2013.68.
 
     Examples
     --------
@@ -757,6 +780,20 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
     array([0, 0, 0, 0, 0])
     >>> bool(clf.objective_curve_.max() >= clf.init_score_)
     True
+
+    Costs per sample, here a missed positive costing ten times a feature's
+    spread and a false alarm a fixed 3:
+
+    >>> import numpy as np
+    >>> stake = 10 * (X[:, 0] - X[:, 0].min())
+    >>> C = np.zeros((len(y), 2, 2))
+    >>> C[:, 1, 0], C[:, 0, 1] = stake, 3.0
+    >>> clf = GuidedESClassifier(max_iter=20, random_state=0).fit(
+    ...     X, y, sample_costs=C)
+    >>> clf.decision_rule_
+    'sample_bayes'
+    >>> clf.predict(X[:5], sample_costs=C[:5]).shape
+    (5,)
     """
 
     _parameter_constraints = {
@@ -804,7 +841,7 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, **fit_params):
+    def fit(self, X, y, sample_weight=None, sample_costs=None, **fit_params):
         """Fit the model to maximise `scoring` on ``(X, y)``.
 
         Parameters
@@ -816,6 +853,16 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights, given to the scorer and to the surrogate
             loss.
+        sample_costs : array-like of shape (n_samples, n_classes, \
+                n_classes), default=None
+            Example-dependent costs: ``sample_costs[k, i, j]`` is the cost
+            of predicting ``classes_[j]`` for sample ``k`` if its class is
+            ``classes_[i]`` (a loan's loss grows with its own amount, say).
+            The fit then minimises their mean, weighted by `sample_weight`,
+            in place of a scorer (`scoring` must be None), and, with
+            ``decision='auto'``, `predict` takes each sample's Bayes
+            decision under its own costs, which it then needs for every
+            row (see Notes).
         **fit_params : dict
             Metadata for the scorer, such as an amount per sample for an
             example-dependent cost; only with
@@ -830,7 +877,21 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         self : GuidedESClassifier
             The fitted classifier.
         """
-        return self._fit(X, y, sample_weight, fit_params)
+        return self._fit(X, y, sample_weight, fit_params, sample_costs)
+
+    def _check_fit_costs(self, sample_costs, n_samples, fit_params):
+        """`sample_costs` checked for a fit (see `fit`)."""
+        if self.scoring is not None:
+            raise ValueError(
+                f"sample_costs define the score, so scoring must be None, got "
+                f"scoring={self.scoring!r}; drop one of them")
+        if fit_params:
+            raise ValueError(
+                f"fit got sample_costs and the scorer metadata "
+                f"{sorted(fit_params)}; with sample_costs there is no scorer "
+                "to route them to")
+        return _decision.check_sample_costs(sample_costs, n_samples,
+                                            self.classes_.size)
 
     def _is_classifier(self):
         return True
@@ -943,24 +1004,45 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
             layers = list(zip(self.proba_coefs_, self.proba_intercepts_))
         return _decision.probabilities(self._raw_output(X, layers))
 
-    def predict(self, X):
+    def predict(self, X, sample_costs=None):
         """Predicted class labels, the decisions that maximise `scoring`.
 
         The largest output of `decision_function` or, with
         ``decision_rule_ == 'bayes'``, the class of least expected cost
-        under its softmax (see `cost_matrix_`).
+        under its softmax (see `cost_matrix_`); with ``decision_rule_ ==
+        'sample_bayes'``, the class of least expected cost under each
+        sample's own costs.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        sample_costs : array-like of shape (n_samples, n_classes, \
+                n_classes), default=None
+            The costs of the rows of `X`, as in `fit`; required when the
+            classifier was fitted with them (``decision_rule_ ==
+            'sample_bayes'``), refused otherwise.
 
         Returns
         -------
         y : ndarray of shape (n_samples,)
         """
         Z = self._raw_output(X)
-        costs = (self.__dict__.get("cost_matrix_")
-                 if self.__dict__.get("decision_rule_") == "bayes" else None)
+        rule = self.__dict__.get("decision_rule_")
+        if rule == "sample_bayes":
+            if sample_costs is None:
+                raise ValueError(
+                    "this classifier was fitted with sample_costs and decides "
+                    "by each sample's costs: predict needs sample_costs for "
+                    "the rows of X")
+            costs = _decision.check_sample_costs(sample_costs, Z.shape[0],
+                                                 self.classes_.size)
+            return self.classes_[_decision.sample_bayes_codes(Z, costs)]
+        if sample_costs is not None:
+            raise ValueError(
+                f"predict got sample_costs, but this classifier decides by "
+                f"decision_rule_={rule!r}: only one fitted with sample_costs "
+                "and decision='auto' uses them")
+        costs = self.__dict__.get("cost_matrix_") if rule == "bayes" else None
         return self.classes_[_decision.class_codes(Z, costs)]
 
 

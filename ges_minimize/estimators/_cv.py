@@ -49,8 +49,9 @@ def cross_validate_start(est, theta0, origin, shapes, data, surrogate, objective
     are tuned for the scorer (`tuned_class_offsets`) and added to the
     output intercepts; not for a scorer of probabilities, for which there
     are no decisions to tune, nor when the objective decides by the Bayes
-    rule of the scorer's costs (``objective.costs``), already the best
-    decisions on the calibrated probabilities of the start: what those miss
+    rule of the scorer's costs (``objective.costs``) or of costs per sample
+    (``objective.sample_bayes``), already the best decisions on the
+    calibrated probabilities of the start: what those miss
     is left to the climb, which moves the intercepts with the other
     parameters and is judged on the same folds. Each fold's start gets the
     offsets tuned on the other folds' outputs (for several classes, zeros
@@ -65,7 +66,8 @@ def cross_validate_start(est, theta0, origin, shapes, data, surrogate, objective
     nothing to use them for.
     """
     n_outputs = shapes[-1][1]
-    tune = n_outputs == 1 or (not objective.uses_proba and objective.costs is None)
+    tune = n_outputs == 1 or (not objective.uses_proba and objective.costs is None
+                              and not objective.sample_bayes)
     if not tune and est.early_stopping != "cv":
         return theta0, None, None
     cv = est.cv
@@ -257,9 +259,9 @@ def cross_validate_n_iter(est, folds, data, objective, surrogate, selection,
     fewer iterations unless more pay on new data. The climbs advance
     together from checkpoint to checkpoint, and stop once `CV_FIRST_STOP`
     checkpoints are scored, the choice has not changed over the
-    `CV_PATIENCE` latest checkpoints and the latest is not the best so far (a longer count is chosen only if it beats the
-    shorter ones by more than a standard error, and the mean score is no
-    longer rising). The fold climbs are independent: with ``n_jobs``
+    `CV_PATIENCE` latest checkpoints and the latest is not the best so
+    far (a longer count is chosen only if it beats the shorter ones by more
+    than a standard error, and the mean score is no longer rising). The fold climbs are independent: with ``n_jobs``
     they run in parallel, each from its own seed, so the result does not
     depend on ``n_jobs``. Returns the count, the checkpoints scored and
     their scores (folds x checkpoints).

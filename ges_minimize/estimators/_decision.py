@@ -36,8 +36,8 @@ from scipy.special import expit
 from ._model import softmax_parts
 
 __all__ = ["shift_output", "probabilities", "softmax_last", "argmin_last",
-           "argmax_last", "class_codes", "bayes_codes", "bayes_shift",
-           "is_argmax_cost"]
+           "argmax_last", "class_codes", "bayes_codes", "sample_bayes_codes",
+           "bayes_shift", "is_argmax_cost", "check_sample_costs"]
 
 
 def shift_output(theta, offset):
@@ -113,6 +113,60 @@ def bayes_codes(Z, costs):
     predicting class ``j`` (column) for a sample of class ``i`` (row).
     """
     return argmin_last(softmax_last(Z) @ costs)
+
+
+def sample_bayes_codes(Z, costs):
+    """Class codes of least expected cost under costs of each sample's own.
+
+    `Z` ``(..., n, n_outputs)`` holds raw outputs of ``n`` rows (any leading
+    axes, such as candidates); `costs` ``(n, n_classes, n_classes)`` holds,
+    for each row, the cost of predicting class ``j`` for a sample of class
+    ``i``. With one output (two classes), the second class is predicted
+    when ``p (C[1, 0] - C[1, 1]) > (1 - p) (C[0, 1] - C[0, 0])`` with ``p``
+    the logistic of the output; otherwise
+    ``argmin_j sum_i p_i C[i, j]`` under the softmax. Ties go to the first
+    class.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ges_minimize.estimators._decision import sample_bayes_codes
+    >>> C = np.array([[[0.0, 1.0], [1.0, 0.0]],      # errors cost alike
+    ...               [[0.0, 1.0], [9.0, 0.0]]])     # a missed positive costs 9
+    >>> Z = np.array([[-1.0], [-1.0]])              # p = 0.27 for both rows
+    >>> sample_bayes_codes(Z, C)
+    array([0, 1])
+    """
+    if Z.shape[-1] == 1:
+        z = Z[..., 0]
+        gain = costs[:, 1, 0] - costs[:, 1, 1]     # flagging a positive
+        loss = costs[:, 0, 1] - costs[:, 0, 0]     # flagging a negative
+        return (expit(z) * gain > expit(-z) * loss).astype(np.intp)
+    expected = np.einsum("...ni,nij->...nj", softmax_last(Z), costs)
+    return argmin_last(expected)
+
+
+def check_sample_costs(sample_costs, n_samples, n_classes):
+    """`sample_costs` as a float array ``(n_samples, n_classes, n_classes)``,
+    or a ValueError naming the argument, its shape and what was expected."""
+    try:
+        costs = np.asarray(sample_costs, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"sample_costs must be an array of real numbers of shape "
+            f"({n_samples}, {n_classes}, {n_classes}); got {exc}") from exc
+    expected = (n_samples, n_classes, n_classes)
+    if costs.shape != expected:
+        raise ValueError(
+            f"sample_costs must have shape {expected} (a cost of predicting "
+            f"class j for a sample of class i, for each of the {n_samples} "
+            f"samples), got shape {costs.shape}")
+    bad = np.flatnonzero(~np.isfinite(costs).all(axis=(1, 2)))
+    if bad.size:
+        raise ValueError(
+            f"sample_costs must be finite; sample {bad[0]} has "
+            f"{costs[bad[0]].tolist()}")
+    return costs
 
 
 def bayes_shift(costs):

@@ -18,13 +18,19 @@ by the first of these that reproduces the scorer (checked by `prepare`):
   predictions, skipping the scorer's and the estimator's input checks (with
   the metadata routed to the scorer, if any);
 - 'scorer': the scorer itself on a model holding each candidate's
-  parameters (anything else: scorers of probabilities, custom callables).
+  parameters (anything else: scorers of probabilities, custom callables);
+- 'sample_costs': with a cost matrix per sample (the classifier's
+  ``sample_costs``), minus the weighted mean of each row's cost of its
+  decision, for all candidates at once; there is no scorer.
 
 A classifier's class codes are the largest output, or, once
 `NegativeScore.decide_by_costs` has switched them for a scorer linear in
 the confusion matrix, the Bayes rule on the softmax of the outputs
 (`_decision.bayes_codes`); every mode, the 'scorer' one included (through
-the model's `predict`), then decides by that rule.
+the model's `predict`), then decides by that rule. With costs per sample,
+the decisions are the Bayes rule of each row's own costs
+(`_decision.sample_bayes_codes`), unless the decision is the largest output
+(``decision='argmax'``).
 """
 
 import inspect
@@ -55,22 +61,24 @@ class Data:
     sample weights times class weights (scorer and surrogate loss),
     ``metadata`` the keyword arguments routed to the scorer, of which those
     named in ``per_sample`` are arrays with one entry per row (taken with
-    the rows).
+    the rows), ``costs`` the cost matrices per row ``(n, K, K)`` or None.
     """
 
     def __init__(self, X, Xs, y, codes, Ys, weights, metadata=None,
-                 per_sample=()):
+                 per_sample=(), costs=None):
         self.X, self.Xs, self.y, self.codes = X, Xs, y, codes
         self.Ys, self.weights = Ys, weights
         self.metadata = {} if metadata is None else metadata
         self.per_sample = tuple(per_sample)
+        self.costs = costs
 
     def take(self, rows):
         pick = lambda a: None if a is None else a[rows]
         metadata = {key: value[rows] if key in self.per_sample else value
                     for key, value in self.metadata.items()}
         return Data(self.X[rows], self.Xs[rows], self.y[rows], pick(self.codes),
-                    self.Ys[rows], self.weights[rows], metadata, self.per_sample)
+                    self.Ys[rows], self.weights[rows], metadata, self.per_sample,
+                    pick(self.costs))
 
     def __len__(self):
         return self.y.shape[0]
@@ -121,7 +129,9 @@ class NegativeScore:
     the model is a shallow copy of `template` holding the candidate's layers.
     ``costs`` is None (class codes: the largest output) or the cost matrix of
     the Bayes decisions (see `decide_by_costs`); ``gain`` is set by
-    `prepare` for a scorer linear in the confusion matrix.
+    `prepare` for a scorer linear in the confusion matrix. With
+    ``sample_bayes`` the decisions are the Bayes rule of the costs per row
+    that the data carry (``Data.costs``).
     """
 
     def __init__(self, template, scorer, scoring, shapes, scaling):
@@ -131,6 +141,7 @@ class NegativeScore:
         self.unit_weights = True
         self.mode, self.metric = "scorer", None
         self.gain, self.costs = None, None
+        self.sample_bayes = False
 
     # -- models -----------------------------------------------------------------
     def layers(self, theta):
@@ -154,6 +165,8 @@ class NegativeScore:
         Z = self.outputs(thetas, data)
         if self.classes is None:
             return self.scaling[2] + self.scaling[3] * Z[..., 0]
+        if self.sample_bayes:
+            return _decision.sample_bayes_codes(Z, data.costs)
         if Z.shape[2] == 1:
             return (Z[..., 0] > 0).astype(np.intp)
         if self.costs is not None:
@@ -183,6 +196,10 @@ class NegativeScore:
             values = self.metric(data.codes, self.outputs(thetas, data)[..., 0], w)
         elif mode == "residuals":
             values = self.metric(data.y, self.predictions(thetas, data), w)
+        elif mode == "sample_costs":
+            P = self.predictions(thetas, data)
+            paid = data.costs[np.arange(len(data)), data.codes, P]   # (S, n)
+            values = -(paid @ w) / w.sum()
         elif mode == "labels":
             func, kwargs, sign = self.metric
             kwargs = {**kwargs, **data.metadata}
@@ -227,9 +244,15 @@ class NegativeScore:
     def prepare(self, theta, data):
         """Check the scorer at `theta` and pick the fastest mode reproducing it.
 
-        Returns the score at `theta`. Errors name the scoring.
+        Returns the score at `theta`. Errors name the scoring. With costs per
+        sample (``data.costs``) the mode is 'sample_costs', which needs no
+        check: it is the definition of the score.
         """
         self.unit_weights = bool(np.all(data.weights == 1.0))
+        if data.costs is not None:
+            self.mode, self.metric, self.unit = "sample_costs", None, 1.0
+            self.gain, self.costs, self.uses_proba = None, None, False
+            return float(self.scores(theta[None], data, self.mode)[0])
         if not self.unit_weights and not _accepts_sample_weight(self.scorer):
             raise TypeError(
                 f"scoring={self.scoring!r} does not accept sample_weight, which "
@@ -420,6 +443,7 @@ class NegativeScore:
         twin.unit_weights, twin.mode, twin.metric, twin.unit = (
             self.unit_weights, self.mode, self.metric, self.unit)
         twin.gain, twin.costs = self.gain, self.costs
+        twin.sample_bayes = self.sample_bayes
         return twin
 
     def in_process(self):
@@ -432,7 +456,7 @@ def outputs_data(data, z):
     `NegativeScore.on_outputs`)."""
     columns = z[:, None] if z.ndim == 1 else z
     return Data(columns, columns, data.y, data.codes, data.Ys, data.weights,
-                data.metadata, data.per_sample)
+                data.metadata, data.per_sample, data.costs)
 
 
 def evaluator(objective, data, n_jobs):
