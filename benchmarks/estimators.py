@@ -204,7 +204,7 @@ def guided_es_output(task, est, X, amount=None):
     function for a metric of the ranking."""
     if task.kind == "ranking":
         return est.decision_function(X)
-    if est.decision_rule_ == "sample_bayes":
+    if getattr(est, "decision_rule_", None) == "sample_bayes":
         return est.predict(X, sample_costs=cost_matrices(amount))
     return est.predict(X)
 
