@@ -1,8 +1,9 @@
 """Tests for example-dependent costs (``sample_costs``): each sample's Bayes
 decision under its own costs (_decision.sample_bayes_codes), the mean cost as
 the score (_objective's 'sample_costs' mode), the start making the logistic
-regression's per-sample Bayes decisions, routing through a pipeline, and
-clear errors that leave the estimator as it was."""
+regression's per-sample Bayes decisions, `score` as minus the mean cost,
+routing through a pipeline and cross-validation, and clear errors that
+leave the estimator as it was."""
 import numpy as np
 import pytest
 import sklearn
@@ -10,6 +11,7 @@ from numpy.testing import assert_array_equal
 from scipy.special import softmax
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -164,3 +166,34 @@ def test_a_pipeline_routes_the_costs_to_fit_and_predict(loans):
         StandardScaler().fit_transform(X), y, sample_costs=C)
     assert_array_equal(pred, alone.predict(StandardScaler().fit_transform(X),
                                            sample_costs=C))
+
+
+def test_score_is_minus_the_mean_cost_and_cross_validation_routes_it(loans):
+    X, y, C = loans
+    clf = GuidedESClassifier(max_iter=5, random_state=0).fit(X, y, sample_costs=C)
+    pred = clf.predict(X, sample_costs=C)
+    w = np.linspace(0.5, 1.5, y.size)
+    assert clf.score(X, y, sample_costs=C) == pytest.approx(
+        -mean_cost(C, y, pred), rel=1e-12)
+    assert clf.score(X, y, sample_weight=w, sample_costs=C) == pytest.approx(
+        -mean_cost(C, y, pred, w), rel=1e-12)
+    with pytest.raises(ValueError, match="predict needs sample_costs"):
+        clf.score(X, y)                          # accuracy needs decisions
+    with pytest.raises(ValueError, match=r"y holds the label 7, not among "
+                       r"classes_ \[0, 1\]"):
+        clf.score(X, np.where(y == 1, 7, 0), sample_costs=C)
+    # a classifier fitted without costs: the cost of its own decisions
+    plain = GuidedESClassifier(max_iter=5, random_state=0).fit(X, y)
+    assert plain.score(X, y, sample_costs=C) == pytest.approx(
+        -mean_cost(C, y, plain.predict(X)), rel=1e-12)
+    assert plain.score(X, y) == np.mean(plain.predict(X) == y)
+    # cross-validation routes the costs to fit and to score
+    with sklearn.config_context(enable_metadata_routing=True):
+        est = GuidedESClassifier(max_iter=5, random_state=0)
+        est.set_fit_request(sample_costs=True).set_score_request(sample_costs=True)
+        result = cross_validate(est, X, y, cv=3, params={"sample_costs": C})
+    for k, (train, test) in enumerate(StratifiedKFold(3).split(X, y)):
+        fold = GuidedESClassifier(max_iter=5, random_state=0).fit(
+            X[train], y[train], sample_costs=C[train])
+        assert result["test_score"][k] == fold.score(X[test], y[test],
+                                                     sample_costs=C[test])

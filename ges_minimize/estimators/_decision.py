@@ -123,7 +123,8 @@ def sample_bayes_codes(Z, costs):
     for each row, the cost of predicting class ``j`` for a sample of class
     ``i``. With one output (two classes), the second class is predicted
     when ``p (C[1, 0] - C[1, 1]) > (1 - p) (C[0, 1] - C[0, 0])`` with ``p``
-    the logistic of the output; otherwise
+    the logistic of the output, tested on the output itself against the
+    log of the ratio of the two differences (`_log_odds_bounds`); otherwise
     ``argmin_j sum_i p_i C[i, j]`` under the softmax. Ties go to the first
     class.
 
@@ -138,12 +139,33 @@ def sample_bayes_codes(Z, costs):
     array([0, 1])
     """
     if Z.shape[-1] == 1:
+        lower, upper = _log_odds_bounds(costs)
         z = Z[..., 0]
-        gain = costs[:, 1, 0] - costs[:, 1, 1]     # flagging a positive
-        loss = costs[:, 0, 1] - costs[:, 0, 0]     # flagging a negative
-        return (expit(z) * gain > expit(-z) * loss).astype(np.intp)
+        return ((z > lower) & (z < upper)).astype(np.intp)
     expected = np.einsum("...ni,nij->...nj", softmax_last(Z), costs)
     return argmin_last(expected)
+
+
+def _log_odds_bounds(costs):
+    """Per row, the open interval of log-odds ``z`` on which the second class
+    has the smaller expected cost, ``p a > (1 - p) b`` with ``a = C[1, 0] -
+    C[1, 1]``, ``b = C[0, 1] - C[0, 0]`` and ``p`` the logistic of ``z``:
+    ``z > log(b / a)`` when both are positive, ``z < log(b / a)`` when both
+    are negative, every ``z`` when ``a >= 0 >= b`` but for ``a = b = 0``,
+    and none when ``a <= 0 <= b``."""
+    a = costs[:, 1, 0] - costs[:, 1, 1]       # flagging a positive saves
+    b = costs[:, 0, 1] - costs[:, 0, 0]       # flagging a negative costs
+    n = a.shape[0]
+    lower, upper = np.full(n, -np.inf), np.full(n, np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.log(b / a)
+    both = (a > 0) & (b > 0)
+    lower[both] = t[both]
+    negative = (a < 0) & (b < 0)
+    upper[negative] = t[negative]
+    never = ((a <= 0) & (b >= 0)) | ((a == 0) & (b == 0))
+    lower[never] = np.inf
+    return lower, upper
 
 
 def check_sample_costs(sample_costs, n_samples, n_classes):

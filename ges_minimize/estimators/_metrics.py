@@ -36,16 +36,17 @@ def confusion_matrices(true, pred, weights, n_classes):
 
     `true` ``(n,)`` and `pred` ``(S, n)`` hold codes in ``0 .. K - 1``.
     With unit weights the counts are integers, counted without the weights
-    (for two classes, from the predicted positives and the true positives
-    alone), the same numbers about twice as fast.
+    (for two classes, from the sum of the predicted codes and their product
+    with the true ones), the same numbers several times as fast.
     """
     S = pred.shape[0]
     K2 = n_classes * n_classes
     unit = bool(np.all(weights == 1.0))
     if unit and n_classes == 2:
-        called, actual = pred == 1, true == 1
-        tp = np.count_nonzero(called & actual, axis=1)
-        fp = np.count_nonzero(called, axis=1) - tp
+        # codes are 0 / 1: integer sums and products count them exactly
+        actual = true.astype(np.intp, copy=False)
+        tp = pred @ actual
+        fp = pred.sum(axis=1) - tp
         positives = np.count_nonzero(actual)
         fn = positives - tp
         tn = true.size - positives - fp
