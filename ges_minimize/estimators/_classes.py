@@ -529,7 +529,10 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
         same folds choose the number of iterations with
         ``early_stopping='cv'``. An int is the number of
         (stratified, for a classifier) unshuffled folds, at most the size of
-        the largest class; anything else as in
+        the largest class, as scikit-learn's own ``cv=5``: for rows stored
+        in an order (by date, group or class), pass a shuffled splitter
+        such as ``StratifiedKFold(5, shuffle=True, random_state=0)``, or the
+        folds differ from one another; anything else as in
         `sklearn.model_selection.check_cv`. Costs one surrogate fit per
         fold. None, ``early_stopping=True``, or a start that is not the
         surrogate minimiser (``init='random'``, warm start) skips both.
