@@ -261,10 +261,11 @@ def cross_validate_n_iter(est, folds, data, objective, surrogate, selection,
     checkpoints are scored, the choice has not changed over the
     `CV_PATIENCE` latest checkpoints and the latest is not the best so
     far (a longer count is chosen only if it beats the shorter ones by more
-    than a standard error, and the mean score is no longer rising). The fold climbs are independent: with ``n_jobs``
-    they run in parallel, each from its own seed, so the result does not
-    depend on ``n_jobs``. Returns the count, the checkpoints scored and
-    their scores (folds x checkpoints).
+    than a standard error, and the mean score is no longer rising). The
+    fold climbs are independent: with ``n_jobs`` they run in parallel,
+    each from its own seed, so the result does not depend on ``n_jobs``.
+    Returns the count, the checkpoints scored and their scores (folds x
+    checkpoints).
     """
     # at least one iteration: scikit-learn's contract wants n_iter_ >= 1
     checkpoints = np.unique(np.round(np.geomspace(
