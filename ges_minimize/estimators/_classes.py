@@ -1091,12 +1091,10 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
             raise ValueError(
                 f"y holds the label {y[unknown][0].tolist()!r}, not among classes_ "
                 f"{self.classes_.tolist()}, whose costs sample_costs cannot give")
-        true = np.searchsorted(self.classes_, y)
-        rows = np.arange(y.shape[0])
-        paid = costs[rows, true, np.searchsorted(self.classes_, pred)]
-        weights = (None if sample_weight is None
-                   else _check_sample_weight(sample_weight, y.shape[0]))
-        return -float(np.average(paid, weights=weights))
+        codes = np.searchsorted(self.classes_, pred)[None]
+        return -float(_decision.mean_costs(
+            costs, np.searchsorted(self.classes_, y), codes,
+            _check_sample_weight(sample_weight, y.shape[0]))[0])
 
 
 class GuidedESRegressor(RegressorMixin, _BaseGuidedES):

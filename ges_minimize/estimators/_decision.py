@@ -37,7 +37,7 @@ from ._model import softmax_parts
 
 __all__ = ["shift_output", "probabilities", "softmax_last", "argmin_last",
            "argmax_last", "class_codes", "bayes_codes", "sample_bayes_codes",
-           "bayes_shift", "is_argmax_cost", "check_sample_costs"]
+           "mean_costs", "bayes_shift", "is_argmax_cost", "check_sample_costs"]
 
 
 def shift_output(theta, offset):
@@ -144,6 +144,20 @@ def sample_bayes_codes(Z, costs):
         return ((z > lower) & (z < upper)).astype(np.intp)
     expected = np.einsum("...ni,nij->...nj", softmax_last(Z), costs)
     return argmin_last(expected)
+
+
+def mean_costs(costs, codes, P, weights):
+    """Weighted mean cost of each row of decisions `P` ``(S, n)`` (class
+    codes), each sample ``k`` of true class ``codes[k]`` paying
+    ``costs[k, codes[k], P[s, k]]``; shape ``(S,)``. For two classes, as
+    one product of the decisions with the rows' extra cost of the second
+    class."""
+    owed = costs[np.arange(codes.shape[0]), codes]           # (n, K)
+    if owed.shape[1] == 2:
+        total = owed[:, 0] @ weights + P @ ((owed[:, 1] - owed[:, 0]) * weights)
+    else:
+        total = np.take_along_axis(owed[None], P[..., None], axis=2)[..., 0] @ weights
+    return total / weights.sum()
 
 
 def _log_odds_bounds(costs):

@@ -197,15 +197,8 @@ class NegativeScore:
         elif mode == "residuals":
             values = self.metric(data.y, self.predictions(thetas, data), w)
         elif mode == "sample_costs":
-            P = self.predictions(thetas, data)
-            # each row's cost of each decision, given its true class
-            owed = data.costs[np.arange(len(data)), data.codes]      # (n, K)
-            if owed.shape[1] == 2:
-                base = owed[:, 0] @ w
-                values = -(base + P @ ((owed[:, 1] - owed[:, 0]) * w)) / w.sum()
-            else:
-                paid = np.take_along_axis(owed[None], P[..., None], axis=2)[..., 0]
-                values = -(paid @ w) / w.sum()
+            values = -_decision.mean_costs(data.costs, data.codes,
+                                           self.predictions(thetas, data), w)
         elif mode == "labels":
             func, kwargs, sign = self.metric
             kwargs = {**kwargs, **data.metadata}
