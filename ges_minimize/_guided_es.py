@@ -141,6 +141,12 @@ AUTO_VERTEX_SHRINK = 10.0
 AUTO_SIGMA_TOL = 1e-12
 #: ... or below this fraction of the centre's largest coordinate.
 AUTO_X_PRECISION = 1e-15
+#: The adaptive mode divides the values of f by a power of two when the
+#: first nonzero ones exceed ``2**VALUE_SCALE_EXPONENT`` (about 1.8e19) or
+#: fall below its inverse; its rules square differences of values, which
+#: left the floating-point range for values beyond about 1e150 (an
+#: overflow) or below 1e-150 (a flat f, declared converged at x0).
+VALUE_SCALE_EXPONENT = 64
 #: Window of the non-monotone run that ``nonmonotone='auto'`` restarts with.
 AUTO_RESTART_WINDOW = 30
 #: Failed trials in a row, each half as long as the one before, whose rises
@@ -772,7 +778,11 @@ class GuidedES:
         # from which the noise of f is estimated (zero for a deterministic f)
         self._exact_values = []
         self._noise_samples = []
-        self.noise = 0.0
+        self._noise = 0.0
+        # ... the exponent of the power of two that divides every value of f
+        # in the adaptive mode's computations (chosen at the first nonzero
+        # value, see `_exponent_for`)
+        self._value_exponent = None
         # ... the discounted sums of the line search over the steps the
         # noise did not let the values judge, and the floor under sigma
         self._noisy_ls = (0.0, 0.0)
@@ -880,10 +890,14 @@ class GuidedES:
                          n_restarts=0, _rises=[], _jump_seen=False,
                          _stall_mark=np.inf)
         # ... and before the noise estimate, as for a deterministic f
-        if "noise" not in state:
-            state.update(_exact_values=[], _noise_samples=[], noise=0.0,
+        if "noise" in state:
+            state["_noise"] = state.pop("noise")
+        if "_noise" not in state:
+            state.update(_exact_values=[], _noise_samples=[], _noise=0.0,
                          _noisy_ls=(0.0, 0.0), _noise_sigma=0.0,
                          _pair_curvature=0.0)
+        # ... and before the values were scaled, unscaled
+        state.setdefault("_value_exponent", 0)
         # ... and before the kink test, without it
         state.setdefault("_slope_max", 0.0)
         state.setdefault("_bound_checks", AUTO_BOUND_CHECKS)
@@ -975,7 +989,14 @@ class GuidedES:
         """Append a non-zero vector to the buffer and update the basis."""
         self._guide.push(g)
         if self.adaptive:
-            unit = g / np.linalg.norm(g)
+            with np.errstate(over="ignore", under="ignore"):
+                norm = float(np.linalg.norm(g))
+            if not 1e-150 < norm < 1e150:     # its square under- or overflowed
+                # divided by a power of two first (exact: the same unit
+                # vector as at an ordinary size)
+                g = np.ldexp(g, -math.frexp(float(np.max(np.abs(g))))[1])
+                norm = float(np.linalg.norm(g))
+            unit = g / norm
             self._guide_average = (unit if self._guide_average is None else
                                    AUTO_PROBE_DECAY * self._guide_average + unit)
 
@@ -1110,7 +1131,34 @@ class GuidedES:
     def centre_value(self):
         """``f`` at the centre when the last `tell` moved it to a trial
         point along the surrogate (whose value is then known), else None."""
-        return self._centre_value
+        return None if self._centre_value is None else self._unscaled(self._centre_value)
+
+    @property
+    def noise(self):
+        """The estimated standard deviation of one value of ``f`` (adaptive
+        mode; 0 for a deterministic ``f``): see the class's attributes."""
+        return self._unscaled(self._noise)
+
+    @staticmethod
+    def _exponent_for(values):
+        """The exponent ``e`` by which the adaptive mode divides the values
+        of ``f`` (by ``2**e``) once `values` hold a finite nonzero one (None
+        before): 0 while the largest lies within ``2**±VALUE_SCALE_EXPONENT``,
+        else that of the largest, which brings the values near 1. Its
+        rules square differences of values, which would underflow or
+        overflow for values near the ends of the floating-point range;
+        dividing by a power of two is exact, and they are invariant to it,
+        so this changes no run whose values are of ordinary size."""
+        sizes = np.abs(values[np.isfinite(values)])
+        largest = float(sizes.max()) if sizes.size else 0.0
+        if largest == 0.0:
+            return None
+        exponent = math.frexp(largest)[1]
+        return 0 if abs(exponent) <= VALUE_SCALE_EXPONENT else exponent
+
+    def _unscaled(self, value):
+        """`value`, in the adaptive mode's units, in those of ``f``."""
+        return float(np.ldexp(value, self._value_exponent or 0))
 
     @property
     def evaluates_trial(self):
@@ -1256,6 +1304,11 @@ class GuidedES:
         f = self._check_values(values)
         if surrogate_grad is not None:
             surrogate_grad = check_vector(surrogate_grad, "surrogate_grad", self.n)
+        exponent = self._value_exponent
+        if self.adaptive and exponent is None:
+            exponent = self._exponent_for(f)
+        if exponent:
+            f = np.ldexp(f, -exponent)
         eps, _, alpha, w_sq, k = self._pending
         trial = self._pending_trial
         with_centre = self._asks_centre(trial is not None)
@@ -1277,6 +1330,7 @@ class GuidedES:
             saved["_rho_estimator"] = copy.deepcopy(self._rho_estimator)
         if self._metric is not None:
             saved["_metric"] = copy.copy(self._metric)
+        self._value_exponent = exponent
         try:
             if update_rho:
                 with np.errstate(over="ignore", invalid="ignore"):
@@ -1293,7 +1347,7 @@ class GuidedES:
                     self._note_exact(trial, f_trial)
                 self._centre_value = None
                 # the perturbations in the coordinates of the search
-                e_search = (eps if self._pending_y is None or not self.noise
+                e_search = (eps if self._pending_y is None or not self._noise
                             else self._pending_y[valid])
                 g = self._adaptive_update(eps, f_plus, f_minus, n_valid,
                                           f_centre, probe_valid, e_search)
@@ -1320,15 +1374,17 @@ class GuidedES:
         if f_centre is not None and np.isfinite(f_centre):
             f = np.append(f, f_centre)
         finite = f[np.isfinite(f)]
-        self.fun_estimate = float(finite.mean()) if finite.size else np.nan
+        self.fun_estimate = (self._unscaled(finite.mean()) if finite.size
+                             else np.nan)
         if n_valid:
             if np.isnan(self.f_first):
                 self.f_first = self.fun_estimate
-                self.first_spread = float(np.ptp(finite))
+                self.first_spread = self._unscaled(np.ptp(finite))
             if self.fun_estimate < self.f_best and self._kink_search is None:
                 self.f_best, self.x_best = self.fun_estimate, centre
-        if self._centre_value is not None and self._centre_value < self.f_best:
-            self.f_best, self.x_best = self._centre_value, self._x
+        centre_value = self.centre_value
+        if centre_value is not None and centre_value < self.f_best:
+            self.f_best, self.x_best = centre_value, self._x
         self.n_valid_pairs = n_valid
         self.nit += 1
         self.nfev += 2 * half + with_centre + (trial is not None)
@@ -1440,7 +1496,7 @@ class GuidedES:
         # symmetric about it), else the mean of the pairs' values
         f_here = (float(np.mean(0.5 * (f_plus + f_minus))) if f_centre is None
                   else float(f_centre))
-        if self.noise > 0 and self.bounds is None:
+        if self._noise > 0 and self.bounds is None:
             f_here = self._track_curvature(e_search, f_plus, f_minus, f_centre,
                                            f_here)
         factor, slope_after = 1.0, 0.0
@@ -1463,7 +1519,7 @@ class GuidedES:
             # measure cannot be judged by the values alone: it is kept
             # unless f rose beyond the noise, and the line search runs on
             # sums over such steps
-            band = AUTO_NOISE_BAND * self.noise
+            band = AUTO_NOISE_BAND * self._noise
             if band > 0 and -slope <= band:
                 ceiling += band
                 extend = False
@@ -1499,11 +1555,11 @@ class GuidedES:
             self._flat_it = self.nit
             self._last_step = None
             self.sigma = self._within_box(2 * sigma)
-            if self.noise > 0:
+            if self._noise > 0:
                 # the noise, not a plateau: sigma keeps near this scale
                 self._noise_sigma = self.sigma
             self.step_norm = 0.0
-            if self._flat_run >= (AUTO_NOISE_FLAT_ITERATIONS if self.noise > 0
+            if self._flat_run >= (AUTO_NOISE_FLAT_ITERATIONS if self._noise > 0
                                   else AUTO_FLAT_ITERATIONS):
                 self.converged = "flat"
             return None
@@ -1521,7 +1577,7 @@ class GuidedES:
         slope_rms = math.sqrt(float(np.mean(d_sq)))
         self._slope_max = max(self._slope_max, slope_rms)
         if (self._kink_switch and slope_rms > 0 and self.bounds is None
-                and self.noise == 0 and self.n <= AUTO_KINK_MAX_DIM
+                and self._noise == 0 and self.n <= AUTO_KINK_MAX_DIM
                 and not self._jump_seen):
             ratio = sigma / slope_rms
             if ratio > self._slope_ratio_max:
@@ -1548,7 +1604,7 @@ class GuidedES:
                 # (the estimates that chose x_best so far may be below f
                 # there): the centre, if its value is known
                 exact = f_centre is not None and np.isfinite(f_centre)
-                self.f_best = float(f_centre) if exact else np.inf
+                self.f_best = self._unscaled(f_centre) if exact else np.inf
                 self.x_best = self._x.copy()
                 self._kink_start = self._x.copy()
                 self._last_step = None
@@ -1655,7 +1711,7 @@ class GuidedES:
             self.converged = self._kink_or("sigma", slope_rms)
         elif self._tiny_run >= AUTO_FLAT_ITERATIONS:
             self.converged = "step"
-        elif (self._precision_stop and self.noise == 0
+        elif (self._precision_stop and self._noise == 0
               and self._flat_it >= self._gain_it
               and self.nit - self._gain_it >= AUTO_PRECISION_ITERATIONS
               and self._holds_verified()
@@ -1776,7 +1832,7 @@ class GuidedES:
         """The smallest difference of values that is not noise:
         `AUTO_NOISE_RESOLUTION` standard deviations of one value (0 for a
         deterministic ``f``)."""
-        return AUTO_NOISE_RESOLUTION * self.noise
+        return AUTO_NOISE_RESOLUTION * self._noise
 
     def _noisy_line_search(self, slope, curvature):
         """The factor of the step length after a step that the noise of
@@ -1835,7 +1891,7 @@ class GuidedES:
             if np.array_equal(x_seen, x):
                 samples = self._noise_samples + [0.5 * (value - f_seen) ** 2]
                 self._noise_samples = samples[-AUTO_NOISE_SAMPLES:]
-                self.noise = math.sqrt(float(np.mean(self._noise_samples)))
+                self._noise = math.sqrt(float(np.mean(self._noise_samples)))
                 break
         self._exact_values = (self._exact_values
                               + [(x.copy(), float(value))])[-AUTO_NOISE_MEMORY:]
@@ -1871,7 +1927,7 @@ class GuidedES:
             self._vertex_sigma, self._vertex_it = self.sigma, self.nit
         if not np.all(self._verified_it[self._free()] >= self._vertex_it):
             return
-        if (self._precision_stop and self.noise == 0
+        if (self._precision_stop and self._noise == 0
                 and self._flat_it >= self._vertex_from):
             self.converged = "precision"
         else:
@@ -1956,7 +2012,8 @@ class GuidedES:
         for name in ("nit", "nfev", "njev", "x_best", "f_best", "f_first",
                      "first_spread", "n_reverted", "n_surrogate_steps",
                      "nonmonotone", "_jump_seen", "_stall_mark",
-                     "_exact_values", "_noise_samples", "noise"):
+                     "_exact_values", "_noise_samples", "_noise",
+                     "_value_exponent"):
             state[name] = self.__dict__[name]
         state["n_restarts"] = self.n_restarts + 1
         state["_gain_it"] = self.nit
@@ -1972,7 +2029,7 @@ class GuidedES:
         of the steps taken before this iteration's step, which is restored
         when the trial point is taken instead of that step."""
         reference, gain = self._trial_reference
-        margin = AUTO_NOISE_TRIAL_MARGIN * self.noise     # 0 without noise
+        margin = AUTO_NOISE_TRIAL_MARGIN * self._noise     # 0 without noise
         if np.isfinite(f_trial) and f_trial < reference + gain - margin:
             delta = trial - centre
             self._x = trial

@@ -507,7 +507,7 @@ def _final_point(loop, status, left=math.inf):
     f_x = loop.value_at(x)
     others = []
     last = es._last_step if es.adaptive else None
-    if last is not None and not f_x <= last[2]:
+    if last is not None and not f_x <= es._unscaled(last[2]):
         others.append(last[3])
     if es._best_is_candidate():
         # the centre may have risen since, or (searching for kinks) be the

@@ -30,6 +30,8 @@ dependent (the pivoted QR of `subspace_basis` keeps directions down to about
 ``n * 1e-16``; the Gram matrix cannot resolve them).
 """
 
+import math
+
 import numpy as np
 from scipy.linalg.blas import dgemm
 
@@ -46,9 +48,11 @@ def _unit_into(g, out):
         norm = float(np.linalg.norm(g))
     if 1e-150 < norm < 1e150:
         np.multiply(g, 1.0 / norm, out=out)
-    else:                               # rescale by the largest entry first
-        np.divide(g, np.max(np.abs(g)), out=out)
-        out /= np.linalg.norm(out)
+    else:
+        # first divide by a power of two near the largest entry: exact, so
+        # that the unit vector is the one an ordinary size would give
+        np.ldexp(g, -math.frexp(float(np.max(np.abs(g))))[1], out=out)
+        np.multiply(out, 1.0 / float(np.linalg.norm(out)), out=out)
 
 
 class GuideBuffer:

@@ -194,6 +194,54 @@ def test_metric_run_is_invariant_to_a_scaling_of_f():
         assert res.nfev == runs[0].nfev and res.nit == runs[0].nit
 
 
+@pytest.mark.parametrize("exponent", [-900, 900])
+@pytest.mark.parametrize("with_surrogate", [True, False])
+def test_run_is_the_same_for_values_near_the_ends_of_the_float_range(
+        exponent, with_surrogate):
+    # values of size 2**-900 or 2**900: the squares of their differences
+    # leave the floating-point range, so the adaptive mode divides them by
+    # a power of two; the run is the one at an ordinary size, bit for bit,
+    # and res.fun is f at res.x, in f's own units
+    f, H, x_star = rotated_quadratic(6, 1e2, 2)
+    grad = lambda x: H @ (x - x_star)
+
+    def run(a):
+        return minimize_guided_es(lambda x: a * f(x), np.zeros(6),
+                                  (lambda x: a * grad(x)) if with_surrogate else None,
+                                  maxfev=1200, rng=4)
+
+    ref, res = run(1.0), run(2.0 ** exponent)
+    np.testing.assert_array_equal(res.x, ref.x)
+    assert (res.nfev, res.nit, res.status) == (ref.nfev, ref.nit, ref.status)
+    assert res.fun == 2.0 ** exponent * f(res.x)
+    assert ref.fun < 1e-12 * f(np.zeros(6))
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_values_near_the_ends_of_the_float_range_are_minimised(scale):
+    # before the values were scaled, 1e-300 * f stopped at x0 declared
+    # converged (its differences squared to zero) and 1e300 * f overflowed
+    f, H, x_star = rotated_quadratic(6, 1e2, 2)
+    res = minimize_guided_es(lambda x: scale * f(x), np.zeros(6), maxfev=3000, rng=1)
+    assert f(res.x) < 1e-12 * f(np.zeros(6))
+    assert res.fun == scale * f(res.x)
+
+
+def test_noise_is_reported_in_the_units_of_f():
+    # the noise estimate of values of size 1e200 (an exponent is chosen)
+    # is the one at size 1, times 1e200
+    noises = []
+    for scale in (1.0, 2.0 ** 700):
+        es = GuidedES(np.zeros(3), rng=0)
+        rng = np.random.default_rng(1)
+        for _ in range(60):
+            es.tell([scale * (float(np.sum((p - 1.0) ** 2)) + 0.01 * rng.standard_normal())
+                     for p in es.ask()])
+        noises.append(es.noise)
+        assert (es._value_exponent == 0) == (scale == 1.0)
+    assert noises[0] > 0 and noises[1] == 2.0 ** 700 * noises[0]
+
+
 def test_restricted_perturbations_are_the_conditional_gaussian():
     # A P A^T, with P the projection `restricted` applies, is the covariance
     # of x = A e given the held coordinates fixed: the Schur complement

@@ -173,13 +173,24 @@ def test_resume_from_a_pickle_repeats_a_noisy_run():
 def test_a_pickle_from_before_the_noise_estimate_resumes_without_noise():
     es = GuidedES(np.zeros(3), rng=0)
     state = dict(es.__dict__)
-    names = ("_exact_values", "_noise_samples", "noise", "_noisy_ls",
+    names = ("_exact_values", "_noise_samples", "_noise", "_noisy_ls",
              "_noise_sigma", "_pair_curvature")
     for name in names:
         del state[name]
     old = GuidedES.__new__(GuidedES)
     old.__setstate__(state)
     assert [getattr(old, name) for name in names] == [[], [], 0.0, (0.0, 0.0), 0.0, 0.0]
+    assert old.noise == 0.0
+
+
+def test_a_pickle_that_stored_the_noise_as_noise_resumes_with_it():
+    es = GuidedES(np.zeros(3), rng=0)
+    state = dict(es.__dict__)
+    state["noise"] = state.pop("_noise") + 0.25
+    del state["_value_exponent"]          # (added later still: unscaled)
+    old = GuidedES.__new__(GuidedES)
+    old.__setstate__(state)
+    assert old.noise == 0.25 and old._value_exponent == 0
 
 
 def test_error_in_tell_leaves_the_noise_estimate_unchanged():
