@@ -60,6 +60,21 @@ AUTO_KINK_SLOPE = 1e-3
 #: the mark of a kink (where f is differentiable, sigma follows the steps
 #: and the slopes vanish together).
 AUTO_KINK_SWITCH = 1e5
+#: ... or this many times while every step since the start was taken back
+#: (the centre still at x0): where f is differentiable, a step along the
+#: pairs' estimate lowers f once it is short enough, so a run that finds
+#: no such step while sigma falls a thousandfold starts on a kink (a
+#: vertex where several pieces of f meet, as ``max_i |x_i - c|`` from a
+#: point where every coordinate ties; waiting for the fall of
+#: `AUTO_KINK_SWITCH` there left differences below `AUTO_KINK_RESOLUTION`,
+#: and the run stopped at x0).
+AUTO_KINK_SWITCH_AT_START = 1e3
+#: ... provided that the curvature the pairs measure at x0 (their second
+#: differences over ``|eps|^2``) has grown this many times since the first
+#: iteration: at a kink it grows like 1 / sigma; where f is smooth it
+#: stays near the Hessian's (steps taken back only because the initial
+#: sigma is far above the scale of x, as with x scaled by 1e-3).
+AUTO_KINK_CURVATURE_GROWTH = 100.0
 #: ... only up to this dimension (the search keeps an n x n covariance),
 AUTO_KINK_MAX_DIM = 1000
 #: ... if the slopes have grown at most this many times since that largest
@@ -195,6 +210,19 @@ def _linear_here(f_plus, f_minus, f_centre, resolved_pairs):
     second = np.abs(f_plus + f_minus - 2.0 * float(f_centre))
     return bool(np.all(second <= AUTO_LINEAR_PRECISION
                        * np.abs(f_plus - f_minus)))
+
+
+def _median_curvature(eps, f_plus, f_minus, f_centre):
+    """The median over the pairs of ``(f(x + eps) + f(x - eps) - 2 f(x)) /
+    |eps|^2`` (None without ``f(x)`` or a pair of positive length)."""
+    if f_centre is None or not np.isfinite(f_centre):
+        return None
+    length_sq = np.einsum("ij,ij->i", eps, eps)
+    some = length_sq > 0
+    if not some.any():
+        return None
+    second = f_plus[some] + f_minus[some] - 2.0 * float(f_centre)
+    return float(np.median(second / length_sq[some]))
 
 
 def _follow(sigma, length):
@@ -760,6 +788,8 @@ class GuidedES:
         # ... and whether f was linear at the pairs' scale, at each of the
         # latest iterations that measured f at the centre
         self._linear = []
+        # ... and the curvature the first pairs measured at x0
+        self._start_curvature = None
         # with bounds: the coordinates the pairs of a recheck probe, one
         # each, and where the turn of the held ones is
         self._coordinate_rechecks = self._vertex_shrinks = True
@@ -909,6 +939,8 @@ class GuidedES:
         state.setdefault("_irregular", [])
         # ... and before the early switch where f is piecewise linear
         state.setdefault("_linear", [])
+        # ... and before the switch on a kink at x0, without it
+        state.setdefault("_start_curvature", math.inf)
         # ... and before the stop at the precision of the values, without it
         state.setdefault("_precision_stop", False)
         state.setdefault("_gain_it", 0)
@@ -1548,6 +1580,7 @@ class GuidedES:
         self._note_gain(f_here)
         ceiling = max(self._window)
         self._trial_reference = (ceiling, 0.0)
+        self._note_start_curvature(eps, f_plus, f_minus, f_centre)
         resolved_pairs = resolved(f_plus, f_minus, self._noise_floor())
         if not resolved_pairs.any() or norm_u == 0:
             # the values do not resolve this scale: search wider
@@ -1589,7 +1622,10 @@ class GuidedES:
             linear = (len(self._linear) == AUTO_LINEAR_WINDOW
                       and sum(self._linear) >= AUTO_LINEAR_SHARE * AUTO_LINEAR_WINDOW
                       and ratio * AUTO_LINEAR_FALL < self._slope_ratio_max)
-            if ((linear or ratio * AUTO_KINK_SWITCH < self._slope_ratio_max)
+            fall = self._slope_ratio_max / ratio
+            if ((linear or fall > AUTO_KINK_SWITCH
+                 or (fall > AUTO_KINK_SWITCH_AT_START
+                     and self._kink_at_start(eps, f_plus, f_minus, f_centre)))
                     and slope_rms <= AUTO_KINK_GROWTH * self._slope_at_max
                     and (sum(self._irregular) >= AUTO_KINK_IRREGULAR
                          * len(self._irregular) > 0)
@@ -1810,6 +1846,28 @@ class GuidedES:
         if largest > 0 and slope_rms > AUTO_KINK_SLOPE * largest:
             return "kink"
         return reason
+
+    def _kink_at_start(self, eps, f_plus, f_minus, f_centre):
+        """Whether the centre is still x0 and the pairs' curvature there,
+        the median of ``(f(x + eps) + f(x - eps) - 2 f(x)) / |eps|^2``
+        (measured when ``f(x)`` is), has grown `AUTO_KINK_CURVATURE_GROWTH`
+        times since the first iteration (called once sigma has fallen
+        `AUTO_KINK_SWITCH_AT_START` times below its scale in step with the
+        slopes)."""
+        if not np.array_equal(self._x, self._x0):
+            return False
+        curvature = _median_curvature(eps, f_plus, f_minus, f_centre)
+        start = self._start_curvature
+        return bool(start is not None and curvature is not None
+                    and curvature > AUTO_KINK_CURVATURE_GROWTH * start)
+
+    def _note_start_curvature(self, eps, f_plus, f_minus, f_centre):
+        """Record the pairs' curvature at x0 at the first iteration that
+        measures it (see `_kink_at_start`); positive ones only."""
+        if self._start_curvature is None and self.bounds is None:
+            curvature = _median_curvature(eps, f_plus, f_minus, f_centre)
+            if curvature is not None:
+                self._start_curvature = curvature if curvature > 0 else math.inf
 
     @staticmethod
     def _resolution(f_plus, f_minus):

@@ -37,6 +37,17 @@ def test_kinks_switch_to_the_search_and_go_far_below_the_stall(make):
     assert es.f_best < 1e-3 * f(np.zeros(20))
 
 
+@pytest.mark.parametrize("n, seed", [(20, 0), (50, 1)])
+def test_a_start_on_a_vertex_switches_to_the_search(n, seed):
+    # from x0 = 0 every coordinate of max_i |x_i - 0.3| ties: a descent must
+    # raise all of them at once, every step of the line search was taken
+    # back, and the run stopped at x0 (as NONSMOOTH, or at n = 50 as
+    # CONVERGED, a false success) before the switch at a fall of 1e3
+    f = lambda x: float(np.max(np.abs(x - 0.3)))
+    res = minimize_guided_es(f, np.zeros(n), maxfev=300 * n, rng=seed)
+    assert res.fun < 1e-3 * f(np.zeros(n)) and res.fun == f(res.x)
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_a_norm_smooth_but_at_its_minimum_keeps_the_line_search(seed):
     # on |x - c| the slopes never vanish, so sigma over the slopes falls with
@@ -57,6 +68,12 @@ def test_a_norm_smooth_but_at_its_minimum_keeps_the_line_search(seed):
      np.zeros(10)),
     (lambda x: float(np.sum(np.arange(1, 21) ** 3 * x ** 4 + x ** 2)), np.ones(20)),
     (lambda x: 1e3 * float(np.sum((x / 1e-2 - 1.0) ** 2)), np.zeros(20)),
+    # steps taken back from the start while sigma falls a thousandfold
+    # (x on a scale 100 times below sigma's), and x0 at the minimum itself
+    (lambda x: float(np.sum((x / 1e-3 - 1.0) ** 2)), np.zeros(20)),
+    (lambda x: float(np.sum(100 * (x[1:] / 1e-3 - (x[:-1] / 1e-3) ** 2) ** 2
+                            + (1 - x[:-1] / 1e-3) ** 2)), np.zeros(10)),
+    (lambda x: 5.0 + float(np.sum(np.arange(1, 21) * (x - 1.0) ** 2)), np.ones(20)),
 ])
 def test_smooth_functions_never_switch(f, x0):
     es = run(GuidedES(x0, rng=0), f, 200 * x0.size)
@@ -190,10 +207,11 @@ def test_an_unbounded_piecewise_linear_f_stops_as_an_overflow():
 def test_pickles_from_before_the_early_switch_resume():
     es = GuidedES(np.zeros(3), rng=0)
     state = dict(es.__dict__)
-    del state["_linear"]
+    del state["_linear"], state["_start_curvature"]
     old = GuidedES.__new__(GuidedES)
     old.__setstate__(state)
     assert old._linear == []
+    assert old._start_curvature == np.inf        # no switch on a kink at x0
     search = KinkSearch(np.ones(4), 0.5)
     state = dict(search.__dict__)
     del state["initial_sigma"]
