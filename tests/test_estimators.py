@@ -94,6 +94,41 @@ def test_weights_equal_repeated_rows_up_to_rounding(container):
     assert_allclose(weighted.cv_scores_, repeated.cv_scores_, rtol=1e-5)
 
 
+@pytest.mark.parametrize("Estimator", [GuidedESClassifier, GuidedESRegressor])
+def test_rows_of_weight_zero_are_fitted_as_removed(Estimator):
+    # the first 60 of 200 rows weigh nothing: with cv=5's unshuffled folds,
+    # whole test folds had no weight, and the fit failed on a NaN score
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 4))
+    y = X @ [1.0, 2.0, 0.0, -1.0] + rng.standard_normal(200)
+    scoring = None
+    if Estimator is GuidedESClassifier:
+        y, scoring = (y > 0).astype(int), make_scorer(f1_score)
+    w = np.r_[np.zeros(60), np.ones(140)]
+    w[100:110] = 0.0
+    weighted = Estimator(scoring, max_iter=20, random_state=0).fit(X, y, sample_weight=w)
+    removed = Estimator(scoring, max_iter=20, random_state=0).fit(X[w > 0], y[w > 0])
+    assert_array_equal(weighted.predict(X), removed.predict(X))
+    assert_array_equal(weighted.cv_scores_, removed.cv_scores_)
+
+
+def test_explicit_folds_follow_the_rows_of_weight_zero_out():
+    # folds given as indices of the rows passed to fit: mapped onto the rows
+    # kept, so that the fit is the one on the data without the others
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((90, 3))
+    y = X @ [1.0, -1.0, 0.5] + rng.standard_normal(90)
+    w = np.ones(90)
+    w[[3, 10, 47, 88]] = 0.0
+    groups = np.repeat([0, 1, 2], 30)
+    kept = w > 0
+    weighted = GuidedESRegressor(max_iter=10, random_state=0, cv=list(
+        LeaveOneGroupOut().split(X, groups=groups))).fit(X, y, sample_weight=w)
+    removed = GuidedESRegressor(max_iter=10, random_state=0, cv=list(
+        LeaveOneGroupOut().split(X[kept], groups=groups[kept]))).fit(X[kept], y[kept])
+    assert_array_equal(weighted.predict(X), removed.predict(X))
+
+
 def test_minimum_sklearn_version():
     version = tuple(int(p) for p in sklearn.__version__.split(".")[:2])
     assert version >= MIN_SKLEARN

@@ -106,6 +106,16 @@ class _BaseGuidedES(BaseEstimator):
             raise ValueError(
                 "GuidedESClassifier needs samples of at least 2 classes with a "
                 "positive sample_weight, but only one class has any")
+        kept = None
+        if not np.all(sample_weight > 0):
+            # rows of weight zero count in no loss and no score; dropped, they
+            # cannot leave a fold with no weight to score (a NaN score), and
+            # the fit is the fit without them, as weights zero promise
+            keep = kept = np.flatnonzero(sample_weight > 0)
+            X, y, Y, sample_weight = X[keep], y[keep], Y[keep], sample_weight[keep]
+            metadata = {key: value[keep] if key in per_sample else value
+                        for key, value in metadata.items()}
+            sample_costs = None if sample_costs is None else sample_costs[keep]
         hidden = _check_hidden_layer_sizes(self.hidden_layer_sizes)
         rng = np.random.default_rng(
             check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
@@ -154,7 +164,7 @@ class _BaseGuidedES(BaseEstimator):
         if self.cv is not None and origin is not None and valid is None:
             theta0, offset, folds = _cv.cross_validate_start(
                 self, theta0, origin, shapes, fit_data, surrogate, objective,
-                base_shift=0.0 if bayes_shift is None else bayes_shift)
+                base_shift=0.0 if bayes_shift is None else bayes_shift, rows=kept)
             if offset is not None and np.ndim(offset) == 0:
                 fitted["intercept_shift_"] = offset
             elif offset is not None:
@@ -855,7 +865,8 @@ class GuidedESClassifier(ClassifierMixin, _BaseGuidedES):
             Class labels, at least two distinct.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights, given to the scorer and to the surrogate
-            loss.
+            loss. Rows of weight zero are left out, also of folds given to
+            `cv` as indices, so that the fit is the one without them.
         sample_costs : array-like of shape (n_samples, n_classes, \
                 n_classes), default=None
             Example-dependent costs: ``sample_costs[k, i, j]`` is the cost
@@ -1232,7 +1243,8 @@ cv_scores_, n_features_in_, feature_names_in_
             Target values; finite.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights, given to the scorer and to the surrogate
-            loss.
+            loss. Rows of weight zero are left out, also of folds given to
+            `cv` as indices, so that the fit is the one without them.
         **fit_params : dict
             Metadata for the scorer, routed as in `GuidedESClassifier.fit`.
 

@@ -36,7 +36,7 @@ CV_CHECKPOINTS = 10
 
 
 def cross_validate_start(est, theta0, origin, shapes, data, surrogate, objective,
-                         base_shift=0.0):
+                         base_shift=0.0, rows=None):
     """The start with its intercept tuned, and the folds of ``est.cv``.
 
     The initial model is refitted on the folds (stratified for a
@@ -78,6 +78,8 @@ def cross_validate_start(est, theta0, origin, shapes, data, surrogate, objective
             return theta0, None, None
     splits = check_cv(cv, data.y, classifier=est._is_classifier()).split(
         np.zeros((len(data), 1)), data.y)
+    if rows is not None and not isinstance(cv, numbers.Integral) and not hasattr(cv, "split"):
+        splits = _splits_on_rows(splits, rows)
     covered = np.zeros(len(data), dtype=bool)
     folds = []
     for train, test in splits:
@@ -320,6 +322,21 @@ CV_PATIENCE = 3
 #: iterations with the default ``max_iter=300``): while Adam warms up, its
 #: steps are short and the scores can stay flat before they rise.
 CV_FIRST_STOP = 7
+
+
+def _splits_on_rows(splits, rows):
+    """Folds given as indices of the rows passed to `fit` (`cv` an iterable
+    of ``(train, test)``), mapped onto the rows the fit kept, `rows` (those
+    of positive weight), the others left out; a fold left with no training
+    or no test row is dropped."""
+    position = np.full(int(rows.max()) + 1, -1)
+    position[rows] = np.arange(rows.size)
+    for train, test in splits:
+        train, test = (position[i[i <= rows.max()]] for i in
+                       (np.asarray(train), np.asarray(test)))
+        train, test = train[train >= 0], test[test >= 0]
+        if train.size and test.size:
+            yield train, test
 
 
 def _out_of_patience(scores):
