@@ -256,7 +256,8 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
         ``(S,)``.
     checkpoint : str or path-like, optional
         File holding the state of the run, rewritten every
-        `checkpoint_every` iterations and when the run stops. Each write
+        `checkpoint_every` iterations and when the run stops; its directory
+        must exist (`FileNotFoundError` before any evaluation). Each write
         goes to a temporary file in the same directory, renamed over
         `checkpoint`, so the file is always a complete checkpoint, even if
         the process is killed. If the file exists when the run starts, the
@@ -443,6 +444,11 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
     disp = _check_disp(disp)
     if checkpoint is not None:
         checkpoint = os.fspath(checkpoint)
+        directory = os.path.dirname(os.path.abspath(checkpoint))
+        if not os.path.isdir(directory):
+            raise FileNotFoundError(
+                f"checkpoint={checkpoint!r} is in {directory!r}, which is not "
+                "an existing directory; create it, or give another path")
     checkpoint_every = check_int(checkpoint_every, "checkpoint_every", low=1)
 
     es = GuidedES(x0, sigma=sigma, alpha=alpha, beta=beta, n_pairs=n_pairs,

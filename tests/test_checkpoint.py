@@ -126,6 +126,19 @@ def test_a_checkpoint_of_another_run_is_refused_by_name(tmp_path, change, name):
     assert path.read_bytes() == before
 
 
+def test_a_checkpoint_in_a_missing_directory_is_refused_before_any_evaluation(tmp_path):
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return float(x @ x)
+
+    path = tmp_path / "missing" / "run.pkl"
+    with pytest.raises(FileNotFoundError, match="not an existing directory"):
+        minimize_guided_es(f, np.ones(3), checkpoint=path, maxfev=100)
+    assert calls == []
+
+
 def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path):
     path = tmp_path / "other.pkl"
     path.write_bytes(pickle.dumps({"a": 1}))
