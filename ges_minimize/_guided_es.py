@@ -669,6 +669,12 @@ class GuidedES:
         self.n = n
         if step is None:
             step = "sgd" if learning_rate is not None else "auto"
+        if (isinstance(step, str) and step != "auto"
+                and step.lower() not in ("sgd", "momentum", "adam")):
+            raise ValueError(
+                "step must be 'auto' (the default), one of 'sgd', 'momentum', "
+                "'adam', or an object with methods init(x) and update(g, "
+                f"state), got {step!r}")
         self.adaptive = isinstance(step, str) and step == "auto"
         if self.adaptive:
             if learning_rate is not None:

@@ -255,6 +255,7 @@ def test_bad_surrogate_is_rejected_before_any_change(g, match):
     (dict(bounds=[(0.5, 1)] * 3), ValueError, r"x0\[0\] = 0.1 is outside"),
     (dict(bounds=5), TypeError, "bounds"),
     (dict(rng="seed"), TypeError, "rng"),
+    (dict(step="newton"), ValueError, r"step must be 'auto' \(the default\), one of 'sgd'"),
 ])
 def test_bad_constructor_input(kwargs, error, match):
     kwargs = {"x0": [0.1, 0.2, 0.3], **kwargs}
