@@ -75,6 +75,15 @@ AUTO_KINK_SWITCH_AT_START = 1e3
 #: stays near the Hessian's (steps taken back only because the initial
 #: sigma is far above the scale of x, as with x scaled by 1e-3).
 AUTO_KINK_CURVATURE_GROWTH = 100.0
+#: Without a surrogate, the run is handed to `KinkSearch` instead of
+#: stopping where no step long enough to change f lowered it (the stop
+#: ``'step'``), or once f at the centre has not fallen for this many
+#: iterations: on a piecewise-constant f (a staircase) the line search
+#: along the pairs' estimate stalls on a step of the stair, while a search
+#: that ranks the values crosses them (if the pairs differed since f last
+#: fell by at least `AUTO_KINK_RESOLUTION` of the values: more than the
+#: rounding of an f computed in single precision).
+AUTO_PLATEAU_STALL = 50
 #: ... only up to this dimension (the search keeps an n x n covariance),
 AUTO_KINK_MAX_DIM = 1000
 #: ... if the slopes have grown at most this many times since that largest
@@ -1636,21 +1645,8 @@ class GuidedES:
                     and (sum(self._irregular) >= AUTO_KINK_IRREGULAR
                          * len(self._irregular) > 0)
                     and self._resolution(f_plus, f_minus) >= AUTO_KINK_RESOLUTION):
-                # sigma collapsed, the slopes did not: a kink; the search
-                # starts from this centre at the scale sigma had when it
-                # was last in step with the slopes
-                self._kink_search = KinkSearch(
-                    self._x, self._slope_ratio_max
-                    * min(slope_rms, self._slope_at_max))
-                # from here on the best point is the best evaluated one
-                # (the estimates that chose x_best so far may be below f
-                # there): the centre, if its value is known
-                exact = f_centre is not None and np.isfinite(f_centre)
-                self.f_best = self._unscaled(f_centre) if exact else np.inf
-                self.x_best = self._x.copy()
-                self._kink_start = self._x.copy()
-                self._last_step = None
-                self.step_norm = 0.0
+                # sigma collapsed, the slopes did not: a kink
+                self._start_kink_search(slope_rms, f_centre)
                 return None
         self._track_probe(d_sq, probe_valid)
         grad_u = u.copy() if self.bounds is not None else u
@@ -1751,6 +1747,19 @@ class GuidedES:
         if (self.sigma <= AUTO_SIGMA_TOL * self.sigma0
                 or self.sigma <= AUTO_X_PRECISION * x_scale):
             self.converged = self._kink_or("sigma", slope_rms)
+        elif ((self._tiny_run >= AUTO_FLAT_ITERATIONS
+               or self.nit - self._gain_it >= AUTO_PLATEAU_STALL)
+              and self._kink_switch and not self._surrogate_seen
+              and self._slope_ratio_max > 0 and self.bounds is None
+              and self._noise == 0 and not self._jump_seen
+              and self._resolution_since_gain >= AUTO_KINK_RESOLUTION):
+            # no step long enough to change f lowered it, and no surrogate
+            # to follow across the steps of a staircase (whose pairs differ
+            # by the steps since f last fell: not by the rounding of an f
+            # computed in single precision, whose run has converged)
+            self._x = self._last_step[3]     # the centre before the step
+            self._start_kink_search(slope_rms, f_centre)
+            return None
         elif self._tiny_run >= AUTO_FLAT_ITERATIONS:
             self.converged = "step"
         elif (self._precision_stop and self._noise == 0
@@ -1852,6 +1861,22 @@ class GuidedES:
         if largest > 0 and slope_rms > AUTO_KINK_SLOPE * largest:
             return "kink"
         return reason
+
+    def _start_kink_search(self, slope_rms, f_centre):
+        """Hand the run to `KinkSearch`, from this centre at the scale sigma
+        had when it was last in step with the slopes; `f_centre` is f at
+        the centre (None if not measured)."""
+        self._kink_search = KinkSearch(
+            self._x, self._slope_ratio_max * min(slope_rms, self._slope_at_max))
+        # from here on the best point is the best evaluated one (the
+        # estimates that chose x_best so far may be below f there): the
+        # centre, if its value is known
+        exact = f_centre is not None and np.isfinite(f_centre)
+        self.f_best = self._unscaled(f_centre) if exact else np.inf
+        self.x_best = self._x.copy()
+        self._kink_start = self._x.copy()
+        self._last_step = None
+        self.step_norm = 0.0
 
     def _kink_at_start(self, eps, f_plus, f_minus, f_centre):
         """Whether the centre is still x0 and the pairs' curvature there,

@@ -48,6 +48,29 @@ def test_a_start_on_a_vertex_switches_to_the_search(n, seed):
     assert res.fun < 1e-3 * f(np.zeros(n)) and res.fun == f(res.x)
 
 
+@pytest.mark.parametrize("n, seed", [(10, 0), (20, 1)])
+def test_a_staircase_without_surrogate_is_handed_to_the_search(n, seed):
+    # sum of round(5 (x - 0.37))^2: the line search along the pairs' estimate
+    # stalled on a step of the stair and stopped as CONVERGED (success) at
+    # f = 8 to 62; a search that ranks the values crosses the steps
+    f = lambda x: float(np.sum(np.round(5 * (x - 0.37)) ** 2))
+    res = minimize_guided_es(f, np.zeros(n), maxfev=500 * n, rng=seed)
+    assert res.fun == 0.0 == f(res.x)
+    assert res.status == Status.NONSMOOTH and not res.success
+
+
+def test_a_staircase_with_a_surrogate_keeps_the_line_search():
+    # the handover is for runs without a surrogate: with one, the trials
+    # along it cross the steps (and jumps lead to the non-monotone restart)
+    f = lambda x: float(np.sum(np.round(5 * (x - 0.37)) ** 2))
+    es = run(GuidedES(np.zeros(10), rng=0), f, 0)
+    es.add_surrogate_grad(2 * (es.x - 0.37))
+    while es.nfev < 3000 and es.converged is None and not es.nonsmooth_mode:
+        es.tell([f(p) for p in es.ask()])
+        es.add_surrogate_grad(2 * (es.x - 0.37))
+    assert not es.nonsmooth_mode
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_a_norm_smooth_but_at_its_minimum_keeps_the_line_search(seed):
     # on |x - c| the slopes never vanish, so sigma over the slopes falls with
