@@ -1598,6 +1598,12 @@ class GuidedES:
         self._note_start_curvature(eps, f_plus, f_minus, f_centre)
         resolved_pairs = resolved(f_plus, f_minus, self._noise_floor())
         if not resolved_pairs.any() or norm_u == 0:
+            lower = self._lower_pair_point(eps, f_plus, f_minus, f_centre)
+            if lower is not None:
+                # symmetric about the centre but lower on both sides: a
+                # maximum or a saddle, not a plateau; move to the lowest
+                self._move_to_known_point(*lower)
+                return None
             # the values do not resolve this scale: search wider
             self._flat_run += 1
             self._flat_it = self.nit
@@ -1861,6 +1867,39 @@ class GuidedES:
         if largest > 0 and slope_rms > AUTO_KINK_SLOPE * largest:
             return "kink"
         return reason
+
+    def _lower_pair_point(self, eps, f_plus, f_minus, f_centre):
+        """The move to the lowest point of the pairs, and f there, if it lies
+        below ``f`` at the centre beyond the values' precision and noise
+        (None otherwise, with bounds, or without ``f`` at the centre).
+        Antithetic differences vanish at a point about which f is
+        symmetric, a maximum or a saddle (``(|x|^2 - 1)^2`` from 0), where
+        the values were flat to them while every pair was below the
+        centre; the run stopped there as converged."""
+        if self.bounds is not None or f_centre is None or not np.isfinite(f_centre):
+            return None
+        values = np.concatenate([f_plus, f_minus])
+        if not np.isfinite(values).any():
+            return None
+        i = int(np.nanargmin(np.where(np.isfinite(values), values, np.nan)))
+        margin = max(VALUE_PRECISION * abs(float(f_centre)), self._noise_floor())
+        if not values[i] < float(f_centre) - margin:
+            return None
+        delta = eps[i] if i < len(f_plus) else -eps[i - len(f_plus)]
+        return delta.copy(), float(values[i])
+
+    def _move_to_known_point(self, delta, value):
+        """Move the centre by `delta` to a point where ``f = value`` was
+        measured (no step to judge, no evaluation of the centre needed)."""
+        self._x = self._x + delta
+        self._centre_value = value
+        self._window = self._remember(value)
+        self._note_gain(value)
+        self._last_step = None
+        self._exact_centre_needed = False
+        self._flat_run = 0
+        self.step_norm = float(np.linalg.norm(delta))
+        self.converged = None
 
     def _start_kink_search(self, slope_rms, f_centre):
         """Hand the run to `KinkSearch`, from this centre at the scale sigma

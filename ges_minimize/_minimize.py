@@ -37,6 +37,10 @@ DIVERGENCE_FACTOR = 1e6
 #: of the difference, from the spread of those values (the noise may differ
 #: between the two points).
 NOISY_FINAL_EVALUATIONS = 10
+#: An adaptive run that stops as converged with its best value more than
+#: this many times the first iteration's scale below its first estimate
+#: has followed an f unbounded below (`Status.OVERFLOW`).
+UNBOUNDED_FALL = 1e10
 NOISY_FINAL_MARGIN = 2.0
 
 
@@ -83,10 +87,12 @@ MESSAGES = {
                       "a minimum at a kink of f or at the edge of the region "
                       "where f is finite, or a point from which the random "
                       "pairs no longer find a descent; not a success.",
-    Status.OVERFLOW: "Stopped: the step or the differences of f left the "
-                     "floating-point range, so f is probably unbounded "
-                     "below (or its values exceed 1e308); res.x is the "
-                     "best centre of the run; not a success.",
+    Status.OVERFLOW: "Stopped: f is probably unbounded below (the step or "
+                     "the differences of f left the floating-point range, "
+                     "or f fell more than 1e10 times its initial scale "
+                     "while the steps outgrew sigma), or its values exceed "
+                     "1e308; res.x is the best centre of the run; not a "
+                     "success.",
     Status.CALLBACK: "`callback` raised `StopIteration`.",
 }
 SUCCESS = {Status.FTARGET, Status.FTOL, Status.XTOL, Status.CONVERGED}
@@ -353,10 +359,12 @@ def minimize_guided_es(fun, x0, surrogate_grad=None, *, args=(), jac=None,
                          differentiable (its pairs' slopes did not
                          vanish): a kink that may or may not be a
                          minimum; not a success
-    OVERFLOW     10      the step or the differences of ``f``
-                         overflowed (``f`` unbounded below, or
-                         values beyond 1e308); ``x`` is its best
-                         centre; not a success
+    OVERFLOW     10      ``f`` is probably unbounded below: the step
+                         or the differences of ``f`` overflowed, or
+                         the adaptive mode stopped with ``f`` fallen
+                         1e10 times its initial scale (or its values
+                         exceed 1e308); ``x`` is its best centre; not
+                         a success
     CALLBACK     99      the callback raised ``StopIteration``
     ===========  ======  =============================================
 
@@ -791,6 +799,8 @@ def _stop_test(loop, state, limits):
         return Status.NONFINITE
     if _diverged(es):
         return Status.DIVERGED
+    if es.converged is not None and _fell_without_bound(es):
+        return Status.OVERFLOW
     if es.converged == "kink":
         return Status.NONSMOOTH
     if es.converged is not None:
@@ -993,6 +1003,18 @@ def _check_disp(disp):
     if isinstance(disp, (bool, np.bool_, numbers.Integral)):
         return bool(disp)
     raise TypeError(f"disp must be a bool (or an int), got {_short(disp)}")
+
+
+def _fell_without_bound(es):
+    """Whether the best value of an adaptive run lies more than
+    `UNBOUNDED_FALL` times the first iteration's scale (its values' spread,
+    or the size of its estimate if larger) below that estimate. On an f
+    unbounded below (``-|x|^2``) the steps grow faster than sigma may
+    follow, and sigma falls below the precision of x: that stop is no
+    convergence, to a minimum or to a kink."""
+    scale = max(es.first_spread, abs(es.f_first))
+    return bool(es.adaptive and np.isfinite(es.f_best) and scale > 0
+                and es.f_first - es.f_best > UNBOUNDED_FALL * scale)
 
 
 def _diverged(es):

@@ -644,3 +644,32 @@ def test_failed_tell_does_not_count_its_pairs_twice():
         es.tell(values)
     assert es._rho_estimator.n_pairs_seen == seen and es.current_beta == beta
     assert es.nit == 0 and es.nfev == 0 and es._pending is not None
+
+
+@pytest.mark.parametrize("n", [2, 10, 50])
+@pytest.mark.parametrize("with_surrogate", [True, False])
+def test_a_start_at_a_maximum_moves_off_it(n, with_surrogate):
+    # (|x|^2 - 1)^2 from 0, a local maximum where the gradient vanishes:
+    # every antithetic difference is zero, the values looked flat, and the
+    # run stopped at x0 as converged (success) while every pair was lower
+    f = lambda x: float((x @ x - 1.0) ** 2)
+    grad = (lambda x: 4.0 * (x @ x - 1.0) * x) if with_surrogate else None
+    res = minimize_guided_es(f, np.zeros(n), grad, maxfev=200 * n, rng=0)
+    assert res.fun < 1e-20 and res.fun == f(res.x)
+    assert res.success
+
+
+def test_a_saddle_start_reaches_the_minimum():
+    f = lambda x: float(x[0] ** 2 - x[1] ** 2 + x[1] ** 4)
+    res = minimize_guided_es(f, np.zeros(2), maxfev=2000, rng=0)
+    assert res.fun == pytest.approx(-0.25, abs=1e-12)
+
+
+@pytest.mark.parametrize("x0", [np.zeros(5), np.ones(5)])
+def test_an_f_unbounded_below_is_named_as_such(x0):
+    # -|x|^2: the steps outgrow sigma, which falls below the precision of x;
+    # that stop was reported as a kink (NONSMOOTH), and from 0 as converged
+    f = lambda x: -float(x @ x)
+    res = minimize_guided_es(f, x0, maxfev=3000, rng=0)
+    assert res.status == Status.OVERFLOW and not res.success
+    assert res.fun < -1e20 and "unbounded below" in res.message
