@@ -673,3 +673,19 @@ def test_an_f_unbounded_below_is_named_as_such(x0):
     res = minimize_guided_es(f, x0, maxfev=3000, rng=0)
     assert res.status == Status.OVERFLOW and not res.success
     assert res.fun < -1e20 and "unbounded below" in res.message
+
+
+def test_a_network_whose_weights_all_start_at_zero_trains():
+    # a tanh network with every weight zero is a saddle of its loss: its
+    # gradient vanishes and f is even in the weights, so every antithetic
+    # difference was zero and the run stopped at x0 as converged (success)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 3))
+    y = np.sin(X[:, 0]) + 0.5 * X[:, 1]
+
+    def f(w):
+        W1, W2 = w[:9].reshape(3, 3), w[9:]
+        return float(np.mean((np.tanh(X @ W1) @ W2 - y) ** 2))
+
+    res = minimize_guided_es(f, np.zeros(12), maxfev=3000, rng=0)
+    assert res.fun < 0.05 * f(np.zeros(12)) and res.fun == f(res.x)
