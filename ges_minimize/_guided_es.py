@@ -1871,12 +1871,13 @@ class GuidedES:
     def _lower_pair_point(self, eps, f_plus, f_minus, f_centre):
         """The move to the lowest point of the pairs, and f there, if it lies
         below ``f`` at the centre beyond the values' precision and noise
-        (None otherwise, with bounds, or without ``f`` at the centre).
+        (None otherwise, without ``f`` at the centre, or with pairs clipped
+        to the box, which are not the centre plus and minus `eps`).
         Antithetic differences vanish at a point about which f is
         symmetric, a maximum or a saddle (``(|x|^2 - 1)^2`` from 0), where
         the values were flat to them while every pair was below the
         centre; the run stopped there as converged."""
-        if self.bounds is not None or f_centre is None or not np.isfinite(f_centre):
+        if self._pairs_clipped or f_centre is None or not np.isfinite(f_centre):
             return None
         values = np.concatenate([f_plus, f_minus])
         if not np.isfinite(values).any():

@@ -659,6 +659,16 @@ def test_a_start_at_a_maximum_moves_off_it(n, with_surrogate):
     assert res.success
 
 
+@pytest.mark.parametrize("box, f_min", [((-2.0, 2.0), 0.0), ((0.0, 2.0), 0.0),
+                                          ((-0.5, 0.5), 0.25)])
+def test_a_start_at_a_maximum_moves_off_it_within_bounds(box, f_min):
+    # (pairs that the box does not clip are the centre plus and minus eps,
+    # inside the box; in [-0.5, 0.5]^2 the minimum is at a vertex)
+    f = lambda x: float((x @ x - 1.0) ** 2)
+    res = minimize_guided_es(f, np.zeros(2), bounds=[box] * 2, maxfev=600, rng=0)
+    assert res.fun == pytest.approx(f_min, abs=1e-12) and res.fun == f(res.x)
+
+
 def test_a_saddle_start_reaches_the_minimum():
     f = lambda x: float(x[0] ** 2 - x[1] ** 2 + x[1] ** 4)
     res = minimize_guided_es(f, np.zeros(2), maxfev=2000, rng=0)
