@@ -15,7 +15,7 @@ from ._stepsize import (AUTO_ALPHA, AUTO_MAX_FACTOR, AUTO_N_PAIRS,
 from ._kink import KinkSearch
 from ._metric import METRIC_MAX_DIM, METRIC_X_RESOLUTION, Metric
 from ._steps import make_step
-from ._subspace import GuideBuffer
+from ._subspace import GuideBuffer, prescaled
 from ._validation import (check_bounds, check_int, check_real, check_rng,
                           check_values, check_vector, check_x0)
 
@@ -1036,13 +1036,7 @@ class GuidedES:
         """Append a non-zero vector to the buffer and update the basis."""
         self._guide.push(g)
         if self.adaptive:
-            with np.errstate(over="ignore", under="ignore"):
-                norm = float(np.linalg.norm(g))
-            if not 1e-150 < norm < 1e150:     # its square under- or overflowed
-                # divided by a power of two first (exact: the same unit
-                # vector as at an ordinary size)
-                g = np.ldexp(g, -math.frexp(float(np.max(np.abs(g))))[1])
-                norm = float(np.linalg.norm(g))
+            g, norm = prescaled(g)
             unit = g / norm
             self._guide_average = (unit if self._guide_average is None else
                                    AUTO_PROBE_DECAY * self._guide_average + unit)
@@ -1630,9 +1624,7 @@ class GuidedES:
                                               resolution)
         slope_rms = math.sqrt(float(np.mean(d_sq)))
         self._slope_max = max(self._slope_max, slope_rms)
-        if (self._kink_switch and slope_rms > 0 and self.bounds is None
-                and self._noise == 0 and self.n <= AUTO_KINK_MAX_DIM
-                and not self._jump_seen):
+        if slope_rms > 0 and self._may_search_kinks():
             ratio = sigma / slope_rms
             if ratio > self._slope_ratio_max:
                 self._slope_ratio_max, self._slope_at_max = ratio, slope_rms
@@ -1755,9 +1747,8 @@ class GuidedES:
             self.converged = self._kink_or("sigma", slope_rms)
         elif ((self._tiny_run >= AUTO_FLAT_ITERATIONS
                or self.nit - self._gain_it >= AUTO_PLATEAU_STALL)
-              and self._kink_switch and not self._surrogate_seen
-              and self._slope_ratio_max > 0 and self.bounds is None
-              and self._noise == 0 and not self._jump_seen
+              and not self._surrogate_seen and self._slope_ratio_max > 0
+              and self._may_search_kinks()
               and self._resolution_since_gain >= AUTO_KINK_RESOLUTION):
             # no step long enough to change f lowered it, and no surrogate
             # to follow across the steps of a staircase (whose pairs differ
@@ -1879,10 +1870,8 @@ class GuidedES:
         centre; the run stopped there as converged."""
         if self._pairs_clipped or f_centre is None or not np.isfinite(f_centre):
             return None
-        values = np.concatenate([f_plus, f_minus])
-        if not np.isfinite(values).any():
-            return None
-        i = int(np.nanargmin(np.where(np.isfinite(values), values, np.nan)))
+        values = np.concatenate([f_plus, f_minus])    # the finite pairs
+        i = int(np.argmin(values))
         margin = max(VALUE_PRECISION * abs(float(f_centre)), self._noise_floor())
         if not values[i] < float(f_centre) - margin:
             return None
@@ -1901,6 +1890,13 @@ class GuidedES:
         self._flat_run = 0
         self.step_norm = float(np.linalg.norm(delta))
         self.converged = None
+
+    def _may_search_kinks(self):
+        """Whether the run may be handed to `KinkSearch`: the switch on,
+        without bounds, with a deterministic f, ``n <= AUTO_KINK_MAX_DIM``,
+        and no jump seen (those runs keep the non-monotone restart)."""
+        return (self._kink_switch and self.bounds is None and self._noise == 0
+                and self.n <= AUTO_KINK_MAX_DIM and not self._jump_seen)
 
     def _start_kink_search(self, slope_rms, f_centre):
         """Hand the run to `KinkSearch`, from this centre at the scale sigma

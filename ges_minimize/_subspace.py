@@ -42,17 +42,23 @@ __all__ = ["GuideBuffer"]
 RANK_TOL = 1e-8
 
 
-def _unit_into(g, out):
-    """Write ``g / |g|`` into `out` without overflow or underflow; g != 0."""
+def prescaled(g):
+    """``g`` and its norm; where the square of the norm would underflow or
+    overflow, ``g`` is first divided by a power of two near its largest
+    entry (exact, so that ``g / norm`` is the unit vector an ordinary size
+    would give). ``g != 0``."""
     with np.errstate(over="ignore", under="ignore"):
         norm = float(np.linalg.norm(g))
-    if 1e-150 < norm < 1e150:
-        np.multiply(g, 1.0 / norm, out=out)
-    else:
-        # first divide by a power of two near the largest entry: exact, so
-        # that the unit vector is the one an ordinary size would give
-        np.ldexp(g, -math.frexp(float(np.max(np.abs(g))))[1], out=out)
-        np.multiply(out, 1.0 / float(np.linalg.norm(out)), out=out)
+    if not 1e-150 < norm < 1e150:
+        g = np.ldexp(g, -math.frexp(float(np.max(np.abs(g))))[1])
+        norm = float(np.linalg.norm(g))
+    return g, norm
+
+
+def _unit_into(g, out):
+    """Write ``g / |g|`` into `out` without overflow or underflow; g != 0."""
+    g, norm = prescaled(g)
+    np.multiply(g, 1.0 / norm, out=out)
 
 
 class GuideBuffer:

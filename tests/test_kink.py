@@ -63,7 +63,7 @@ def test_a_staircase_with_a_surrogate_keeps_the_line_search():
     # the handover is for runs without a surrogate: with one, the trials
     # along it cross the steps (and jumps lead to the non-monotone restart)
     f = lambda x: float(np.sum(np.round(5 * (x - 0.37)) ** 2))
-    es = run(GuidedES(np.zeros(10), rng=0), f, 0)
+    es = GuidedES(np.zeros(10), rng=0)
     es.add_surrogate_grad(2 * (es.x - 0.37))
     while es.nfev < 3000 and es.converged is None and not es.nonsmooth_mode:
         es.tell([f(p) for p in es.ask()])

@@ -329,11 +329,13 @@ def _splits_on_rows(splits, rows):
     of ``(train, test)``), mapped onto the rows the fit kept, `rows` (those
     of positive weight), the others left out; a fold left with no training
     or no test row is dropped."""
-    position = np.full(int(rows.max()) + 1, -1)
+    last = int(rows.max())
+    position = np.full(last + 1, -1)
     position[rows] = np.arange(rows.size)
     for train, test in splits:
-        train, test = (position[i[i <= rows.max()]] for i in
-                       (np.asarray(train), np.asarray(test)))
+        # (rows past the last kept one were all left out)
+        train, test = (position[i[i <= last]]
+                       for i in (np.asarray(train), np.asarray(test)))
         train, test = train[train >= 0], test[test >= 0]
         if train.size and test.size:
             yield train, test
